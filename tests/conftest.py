@@ -1,0 +1,66 @@
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+from tests.factories import make_user
+from tracker import roles
+
+# CI sets this so that tests needing Redis or Chromium fail loudly instead of skipping.
+REQUIRE_SERVICES = os.environ.get("TRACKER_REQUIRE_SERVICES") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    missing = {
+        "redis": None if settings.REDIS_URL else "REDIS_URL is not set",
+        "browser": None if shutil.which("chromium") else "Debian's chromium is not installed",
+        "postgres": None
+        if settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+        else "DATABASE_URL is not PostgreSQL",
+    }
+    for item in items:
+        for marker, reason in missing.items():
+            if reason and item.get_closest_marker(marker):
+                if REQUIRE_SERVICES:
+                    raise pytest.UsageError(f"{item.nodeid} needs {marker}: {reason}")
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_quiet(settings: pytest.FixtureRequest) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def groups(db: None) -> dict:
+    return roles.ensure_roles()
+
+
+@pytest.fixture
+def viewer(groups: dict):
+    return make_user("vera", role=roles.VIEWER)
+
+
+@pytest.fixture
+def editor(groups: dict):
+    return make_user("eddie", role=roles.EDITOR)
+
+
+@pytest.fixture
+def admin_user(groups: dict):
+    return make_user("ada", role=roles.ADMIN)
+
+
+@pytest.fixture
+def demo(db: None):
+    """The real 2023-24 negotiation, loaded from the project's fixture."""
+    from tracker.demo import load_demo
+
+    negotiation, _ = load_demo()
+    return negotiation

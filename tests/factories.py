@@ -1,0 +1,58 @@
+"""Plain functions that make test objects with sensible defaults."""
+
+from datetime import date
+from itertools import count
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from tracker import roles
+from tracker.models import (
+    Negotiation,
+    PackageVersion,
+    Provision,
+    Stakeholder,
+)
+
+_serial = count(1)
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(username: str, *, role: str = roles.VIEWER, **fields):
+    user = get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.com", password=PASSWORD,
+        is_staff=role == roles.ADMIN, **fields,
+    )
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def make_negotiation(**fields) -> Negotiation:
+    n = next(_serial)
+    defaults = {"slug": f"negotiation-{n}", "name": f"Negotiation {n}", "congress": 118}
+    return Negotiation.objects.create(**defaults | fields)
+
+
+def make_version(negotiation: Negotiation | None = None, **fields) -> PackageVersion:
+    n = next(_serial)
+    defaults = {"slug": f"version-{n}", "name": f"Version {n}", "stage": "request",
+                "dated": date(2023, 10, 20)}
+    return PackageVersion.objects.create(
+        negotiation=negotiation or make_negotiation(), **defaults | fields
+    )
+
+
+def make_provision(negotiation: Negotiation | None = None, **fields) -> Provision:
+    n = next(_serial)
+    defaults = {"slug": f"provision-{n}", "title": f"Provision {n}", "kind": "funding",
+                "category": "ukraine", "status": "in_negotiation"}
+    return Provision.objects.create(
+        negotiation=negotiation or make_negotiation(), **defaults | fields
+    )
+
+
+def make_stakeholder(**fields) -> Stakeholder:
+    n = next(_serial)
+    defaults = {"slug": f"stakeholder-{n}", "name": f"Senator {n}", "kind": "senator",
+                "party": "D", "state": "CT"}
+    return Stakeholder.objects.create(**defaults | fields)

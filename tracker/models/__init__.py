@@ -1,0 +1,62 @@
+"""The tracker's data model, one module per part of the domain."""
+
+from tracker.models.activity import Activity, ActivityKind
+from tracker.models.negotiations import (
+    Bill,
+    BillAction,
+    BillType,
+    Negotiation,
+    PackageVersion,
+    VersionStage,
+)
+from tracker.models.provisions import (
+    Category,
+    Demand,
+    DemandStatus,
+    Inclusion,
+    Provision,
+    ProvisionKind,
+    ProvisionStatus,
+    StaleEditError,
+    Unit,
+    VersionLine,
+)
+from tracker.models.stakeholders import (
+    Position,
+    Stakeholder,
+    StakeholderKind,
+    Stance,
+    StatementKind,
+)
+from tracker.models.votes import CastChoice, Chamber, Vote, VoteCast, normalise_cast
+
+__all__ = [
+    "Activity",
+    "ActivityKind",
+    "Bill",
+    "BillAction",
+    "BillType",
+    "CastChoice",
+    "Category",
+    "Chamber",
+    "Demand",
+    "DemandStatus",
+    "Inclusion",
+    "Negotiation",
+    "PackageVersion",
+    "Position",
+    "Provision",
+    "ProvisionKind",
+    "ProvisionStatus",
+    "StaleEditError",
+    "Stakeholder",
+    "StakeholderKind",
+    "Stance",
+    "StatementKind",
+    "Unit",
+    "VersionLine",
+    "VersionStage",
+    "Vote",
+    "VoteCast",
+    "normalise_cast",
+]

@@ -1,0 +1,101 @@
+"""The activity record: every change, by staff or by a feed. Timelines and digests read it."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class ActivityKind(models.TextChoices):
+    STATUS_CHANGE = "status_change", "Status change"
+    POSITION_CHANGE = "position_change", "Position change"
+    DEMAND_CHANGE = "demand_change", "Demand change"
+    VOTE = "vote", "Vote"
+    BILL_ACTION = "bill_action", "Bill action"
+    NOTE = "note", "Note"
+
+
+class ActivityQuerySet(models.QuerySet["Activity"]):
+    def for_timeline(self) -> "ActivityQuerySet":
+        return self.select_related(
+            "actor", "provision", "demand", "stakeholder", "bill", "vote"
+        ).order_by("-occurred_at", "-id")
+
+
+class Activity(models.Model):
+    """One change worth telling staff about, with who or what made it and when."""
+
+    negotiation = models.ForeignKey(
+        "tracker.Negotiation", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="activities",
+    )
+    kind = models.CharField(max_length=20, choices=ActivityKind.choices)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    # Who reported it when no staff member did: "senate.gov", "congress.gov", "public record".
+    source = models.CharField(max_length=40, blank=True)
+    source_url = models.URLField(max_length=500, blank=True)
+    summary = models.CharField(max_length=300)
+    detail = models.TextField(blank=True)
+    from_value = models.CharField(max_length=60, blank=True)
+    to_value = models.CharField(max_length=60, blank=True)
+    is_confirmed = models.BooleanField(
+        default=True, help_text="Off when the record does not confirm the date or the fact."
+    )
+    # What it is about; deleting the subject keeps the timeline entry.
+    provision = models.ForeignKey(
+        "tracker.Provision", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    demand = models.ForeignKey(
+        "tracker.Demand", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    stakeholder = models.ForeignKey(
+        "tracker.Stakeholder", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    position = models.ForeignKey(
+        "tracker.Position", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    bill = models.ForeignKey(
+        "tracker.Bill", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    vote = models.ForeignKey(
+        "tracker.Vote", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "activities"
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ActivityKind.values), name="activity_kind_valid"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["negotiation", "-occurred_at"], name="activity_negotiation_recent"),
+            models.Index(fields=["provision", "-occurred_at"], name="activity_provision_recent"),
+            models.Index(fields=["demand", "-occurred_at"], name="activity_demand_recent"),
+            models.Index(fields=["stakeholder", "-occurred_at"], name="activity_stakeholder_recent"),
+            models.Index(fields=["kind", "-occurred_at"], name="activity_kind_recent"),
+            models.Index(fields=["-occurred_at"], name="activity_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary
+
+    @property
+    def reported_by(self) -> str:
+        """The staff member, or the feed or record the change came from."""
+        if self.actor_id:
+            return self.actor.get_full_name() or self.actor.get_username()
+        return self.source or "system"

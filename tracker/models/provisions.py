@@ -1,0 +1,298 @@
+"""Provisions of the package (funding lines, policy changes, whole packages), their amounts per
+version, and the border-policy demands traded against them."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from tracker.models.activity import Activity, ActivityKind
+
+
+class StaleEditError(Exception):
+    """The edit was based on an older revision than the one stored: someone changed it first."""
+
+    def __init__(self, current: models.Model) -> None:
+        self.current = current
+        super().__init__(f"{current} was changed by someone else since you loaded it.")
+
+
+class ProvisionKind(models.TextChoices):
+    FUNDING = "funding", "Funding"
+    POLICY = "policy", "Policy"
+    PACKAGE = "package", "Whole package"
+
+
+class Category(models.TextChoices):
+    UKRAINE = "ukraine", "Ukraine"
+    ISRAEL = "israel", "Israel"
+    INDO_PACIFIC = "indo_pacific", "Indo-Pacific"
+    HUMANITARIAN = "humanitarian", "Humanitarian"
+    BORDER = "border", "Border"
+    IMMIGRATION = "immigration", "Immigration policy"
+    FENTANYL = "fentanyl", "Fentanyl"
+    OTHER = "other", "Other"
+    PACKAGE = "package", "Whole package"
+
+
+class ProvisionStatus(models.TextChoices):
+    """The workflow, in order; DROPPED can happen at any step."""
+
+    PROPOSED = "proposed", "Proposed"
+    IN_NEGOTIATION = "in_negotiation", "In negotiation"
+    AGREED_IN_PRINCIPLE = "agreed_in_principle", "Agreed in principle"
+    IN_TEXT = "in_text", "In text"
+    PASSED_SENATE = "passed_senate", "Passed Senate"
+    PASSED_HOUSE = "passed_house", "Passed House"
+    ENACTED = "enacted", "Enacted"
+    DROPPED = "dropped", "Dropped"
+
+
+class Unit(models.TextChoices):
+    USD = "usd", "US dollars"
+    POSITIONS = "positions", "Positions (staff)"
+    MACHINES = "machines", "Machines"
+
+
+class ProvisionQuerySet(models.QuerySet["Provision"]):
+    def funding(self) -> "ProvisionQuerySet":
+        return self.filter(kind=ProvisionKind.FUNDING)
+
+    def with_lines(self) -> "ProvisionQuerySet":
+        return self.select_related("owner", "parent").prefetch_related("lines__version")
+
+
+class Provision(models.Model):
+    """A funding line, a policy change or a whole package, with its place in the workflow."""
+
+    negotiation = models.ForeignKey(
+        "tracker.Negotiation", on_delete=models.CASCADE, related_name="provisions"
+    )
+    slug = models.SlugField(max_length=80)
+    title = models.CharField(max_length=300)
+    kind = models.CharField(max_length=10, choices=ProvisionKind.choices)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    status = models.CharField(
+        max_length=24, choices=ProvisionStatus.choices, default=ProvisionStatus.PROPOSED
+    )
+    unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.USD)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="sub_lines",
+        help_text="The line this is a part of; sub-lines are not added into totals twice.",
+    )
+    is_memo = models.BooleanField(
+        default=False, help_text="Shown for reference only; overlaps other lines, never summed."
+    )
+    version = models.ForeignKey(
+        "tracker.PackageVersion", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="package_provisions",
+        help_text="For a whole package: the version it stands for.",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="owned_provisions",
+    )
+    description = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    sources = models.JSONField(default=list, blank=True, help_text="Source URLs.")
+    # Bumped on every status change; edit forms carry it so a stale submit cannot overwrite.
+    revision = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = ProvisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["negotiation", "category", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["negotiation", "slug"], name="provision_natural_key"),
+            models.CheckConstraint(
+                condition=Q(status__in=ProvisionStatus.values), name="provision_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ProvisionKind.values), name="provision_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(category__in=Category.values), name="provision_category_valid"
+            ),
+            models.CheckConstraint(condition=Q(unit__in=Unit.values), name="provision_unit_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["negotiation", "status"], name="provision_by_status"),
+            models.Index(fields=["negotiation", "category"], name="provision_by_category"),
+            models.Index(fields=["owner"], name="provision_by_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @transaction.atomic
+    def change_status(
+        self,
+        new_status: str,
+        *,
+        by: AbstractBaseUser | None,
+        note: str = "",
+        based_on_revision: int | None = None,
+    ) -> Activity:
+        """Move the provision to `new_status` and record it on the timeline.
+
+        With `based_on_revision`, the change is refused (StaleEditError) if someone else changed
+        the provision since that revision was read, so no update is silently lost.
+        """
+        return _move_to_status(
+            self, new_status, kind=ActivityKind.STATUS_CHANGE, by=by, note=note,
+            based_on_revision=based_on_revision, provision=self,
+        )
+
+
+class Inclusion(models.TextChoices):
+    INCLUDED = "included", "Included"
+    PARTIAL = "partial", "Partial"
+    NOT_INCLUDED = "not_included", "Not included"
+    OPPOSITE = "opposite", "Opposite approach"
+    UNCONFIRMED = "unconfirmed", "Unconfirmed"
+
+
+class VersionLine(models.Model):
+    """How one version of the package treats one provision: the amount, and whether it is in."""
+
+    provision = models.ForeignKey(Provision, on_delete=models.CASCADE, related_name="lines")
+    version = models.ForeignKey(
+        "tracker.PackageVersion", on_delete=models.CASCADE, related_name="lines"
+    )
+    amount = models.BigIntegerField(
+        null=True, blank=True, help_text="Whole dollars (or the provision's unit); blank if none."
+    )
+    inclusion = models.CharField(
+        max_length=14, choices=Inclusion.choices, default=Inclusion.INCLUDED
+    )
+    is_confirmed = models.BooleanField(
+        default=True, help_text="Off when the figure is reported but not confirmed by a source."
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["provision", "version__dated"]
+        constraints = [
+            models.UniqueConstraint(fields=["provision", "version"], name="version_line_natural_key"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0) | Q(amount__isnull=True),
+                name="version_line_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(inclusion__in=Inclusion.values), name="version_line_inclusion_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provision} in {self.version.name}"
+
+
+class DemandStatus(models.TextChoices):
+    RAISED = "raised", "Raised"
+    ON_THE_TABLE = "on_table", "On the table"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class DemandQuerySet(models.QuerySet["Demand"]):
+    def open(self) -> "DemandQuerySet":
+        return self.filter(status__in=[DemandStatus.RAISED, DemandStatus.ON_THE_TABLE])
+
+
+class Demand(models.Model):
+    """A border-policy demand: who asks for what, and what is offered or sought in exchange."""
+
+    negotiation = models.ForeignKey(
+        "tracker.Negotiation", on_delete=models.CASCADE, related_name="demands"
+    )
+    slug = models.SlugField(max_length=80)
+    title = models.CharField(max_length=300)
+    demanded_by = models.ForeignKey(
+        "tracker.Stakeholder", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="demands",
+    )
+    asks = models.TextField(help_text="What the demand asks for.")
+    in_exchange_for = models.TextField(blank=True, help_text="What is offered or sought for it.")
+    status = models.CharField(
+        max_length=12, choices=DemandStatus.choices, default=DemandStatus.RAISED
+    )
+    raised_on = models.DateField(null=True, blank=True)
+    source_url = models.URLField(max_length=500, blank=True)
+    provisions = models.ManyToManyField(Provision, blank=True, related_name="demands")
+    notes = models.TextField(blank=True)
+    revision = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[provisions])
+    objects = DemandQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["negotiation", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["negotiation", "slug"], name="demand_natural_key"),
+            models.CheckConstraint(
+                condition=Q(status__in=DemandStatus.values), name="demand_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["negotiation", "status"], name="demand_by_status")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @transaction.atomic
+    def change_status(
+        self,
+        new_status: str,
+        *,
+        by: AbstractBaseUser | None,
+        note: str = "",
+        based_on_revision: int | None = None,
+    ) -> Activity:
+        """Move the demand to `new_status` and record it; refuses stale edits like provisions."""
+        return _move_to_status(
+            self, new_status, kind=ActivityKind.DEMAND_CHANGE, by=by, note=note,
+            based_on_revision=based_on_revision, demand=self, stakeholder_id=self.demanded_by_id,
+        )
+
+
+def _move_to_status(
+    item: "Provision | Demand",
+    new_status: str,
+    *,
+    kind: str,
+    by: AbstractBaseUser | None,
+    note: str,
+    based_on_revision: int | None,
+    **subject: object,
+) -> Activity:
+    """The one status-change path for provisions and demands: lock, check, save, record."""
+    model = type(item)
+    if new_status not in {value for value, _ in model._meta.get_field("status").choices}:
+        raise ValueError(f"Unknown status {new_status!r}.")
+    stored = model.objects.select_for_update().get(pk=item.pk)
+    if based_on_revision is not None and stored.revision != based_on_revision:
+        raise StaleEditError(stored)
+    if stored.status == new_status:
+        raise ValueError(f"{stored} is already {stored.get_status_display()}.")
+    old_label = stored.get_status_display()
+    item.status = new_status
+    item.revision = stored.revision + 1
+    item.save(update_fields=["status", "revision", "updated_at"])
+    return Activity.objects.create(
+        negotiation_id=item.negotiation_id,
+        kind=kind,
+        actor=by,
+        source="" if by else "system",
+        occurred_at=timezone.now(),
+        summary=f"{item.title}: {old_label} → {item.get_status_display()}",
+        detail=note,
+        from_value=stored.status,
+        to_value=new_status,
+        **subject,
+    )

@@ -1,0 +1,123 @@
+"""Roll-call votes and each member's cast, kept as published and normalised."""
+
+from django.db import models
+from django.db.models import Q
+
+
+class Chamber(models.TextChoices):
+    SENATE = "senate", "Senate"
+    HOUSE = "house", "House"
+
+
+class CastChoice(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    PRESENT = "present", "Present"
+    ABSENT = "absent", "Not voting"
+    OTHER = "other", "Other (e.g. a candidate's name)"
+
+
+# Published vote values that mean yes or no; everything a chamber prints maps to one choice.
+_PUBLISHED_CASTS = {
+    "yea": CastChoice.YES,
+    "aye": CastChoice.YES,
+    "guilty": CastChoice.YES,
+    "nay": CastChoice.NO,
+    "no": CastChoice.NO,
+    "not guilty": CastChoice.NO,
+    "present": CastChoice.PRESENT,
+    "present, giving live pair": CastChoice.PRESENT,
+    "not voting": CastChoice.ABSENT,
+}
+
+
+def normalise_cast(published: str) -> str:
+    """Map a vote as the Senate or House prints it to yes/no/present/absent (other for names)."""
+    return _PUBLISHED_CASTS.get(" ".join(published.split()).lower(), CastChoice.OTHER)
+
+
+class Vote(models.Model):
+    """A roll-call vote. The roll number is empty when the record does not confirm it."""
+
+    chamber = models.CharField(max_length=6, choices=Chamber.choices)
+    congress = models.PositiveSmallIntegerField()
+    session = models.PositiveSmallIntegerField()
+    roll_number = models.PositiveIntegerField(null=True, blank=True)
+    voted_on = models.DateField()
+    voted_at = models.DateTimeField(null=True, blank=True)
+    question = models.TextField()
+    title = models.TextField(blank=True)
+    result = models.CharField(max_length=200)
+    majority_requirement = models.CharField(max_length=5, blank=True, help_text='"1/2", "3/5", "2/3"')
+    yeas = models.PositiveIntegerField(null=True, blank=True)
+    nays = models.PositiveIntegerField(null=True, blank=True)
+    present = models.PositiveIntegerField(null=True, blank=True)
+    not_voting = models.PositiveIntegerField(null=True, blank=True)
+    bill = models.ForeignKey(
+        "tracker.Bill", null=True, blank=True, on_delete=models.SET_NULL, related_name="votes"
+    )
+    amendment = models.CharField(max_length=40, blank=True, help_text='e.g. "S.Amdt. 1388"')
+    # The Vice President is not a member: a tie-break is recorded on the vote itself.
+    tie_breaker_by = models.CharField(max_length=100, blank=True)
+    tie_breaker_vote = models.CharField(max_length=20, blank=True)
+    source_url = models.URLField(max_length=500, blank=True)
+    source_modified_at = models.DateTimeField(
+        null=True, blank=True, help_text="The Senate's modify_date, to re-fetch corrected records."
+    )
+    is_confirmed = models.BooleanField(default=True)
+    notes = models.TextField(blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-voted_on", "-roll_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chamber", "congress", "session", "roll_number"],
+                condition=Q(roll_number__isnull=False),
+                name="vote_natural_key",
+            ),
+            models.CheckConstraint(condition=Q(chamber__in=Chamber.values), name="vote_chamber_valid"),
+            models.CheckConstraint(condition=Q(session__gte=1), name="vote_session_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["chamber", "-voted_on"], name="vote_recent_by_chamber"),
+            models.Index(fields=["bill", "-voted_on"], name="vote_by_bill"),
+        ]
+
+    def __str__(self) -> str:
+        roll = f"roll {self.roll_number}" if self.roll_number else "roll number unconfirmed"
+        return f"{self.get_chamber_display()} {roll} ({self.voted_on}): {self.question[:60]}"
+
+    @property
+    def tally(self) -> str:
+        parts = [f"{self.yeas}-{self.nays}"] if self.yeas is not None else []
+        if self.present:
+            parts.append(f"{self.present} present")
+        if self.not_voting:
+            parts.append(f"{self.not_voting} not voting")
+        return ", ".join(parts)
+
+
+class VoteCast(models.Model):
+    """How one member voted on one roll call, as published and normalised."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="casts")
+    member = models.ForeignKey(
+        "tracker.Stakeholder", on_delete=models.CASCADE, related_name="vote_casts"
+    )
+    published_as = models.CharField(max_length=60, help_text='As printed, e.g. "Yea", "Aye".')
+    cast = models.CharField(max_length=8, choices=CastChoice.choices)
+    # Party and state as of the vote (a member's party can change later).
+    party = models.CharField(max_length=20, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+
+    class Meta:
+        ordering = ["vote", "member__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "member"], name="vote_cast_natural_key"),
+            models.CheckConstraint(condition=Q(cast__in=CastChoice.values), name="vote_cast_valid"),
+        ]
+        indexes = [models.Index(fields=["member", "vote"], name="vote_cast_by_member")]
+
+    def __str__(self) -> str:
+        return f"{self.member.name}: {self.published_as}"
