@@ -1,0 +1,120 @@
+"""Administrators manage every record in the Django admin; other roles cannot get in."""
+
+from datetime import date
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+from django.urls import reverse
+
+from tracker.models import Activity, ActivityKind, Bill, BillAction, Position, Provision
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def one_of_everything(demo) -> None:
+    bill = Bill.objects.get(congress=118, bill_type="hr", number=815)
+    fields = {"acted_on": date(2024, 4, 24), "acted_at_time": None, "source_system_code": 9,
+              "action_code": "36000", "text": "Became Public Law No: 118-50."}
+    BillAction.objects.create(bill=bill, fingerprint=BillAction.fingerprint_for(**fields), **fields)
+
+
+def _admin_pages() -> list[tuple[str, str]]:
+    pages = []
+    for model in admin.site._registry:
+        info = (model._meta.app_label, model._meta.model_name)
+        pages.append(("changelist", "admin:{}_{}_changelist".format(*info)))
+        pages.append(("add", "admin:{}_{}_add".format(*info)))
+        pages.append(("change", "admin:{}_{}_change".format(*info)))
+        pages.append(("history", "admin:{}_{}_history".format(*info)))
+    return pages
+
+
+def _url(kind: str, name: str) -> str:
+    if kind in {"change", "history"}:
+        app_label, model_name = name.split(":")[1].rsplit("_", 1)[0].split("_", 1)
+        model = next(m for m in admin.site._registry if m._meta.model_name == model_name
+                     and m._meta.app_label == app_label)
+        return reverse(name, args=[model._default_manager.order_by("pk").first().pk])
+    return reverse(name)
+
+
+def test_every_admin_page_renders_for_an_admin(client: Client, admin_user, one_of_everything) -> None:
+    client.force_login(admin_user)
+    failures = []
+    for kind, name in _admin_pages():
+        url = _url(kind, name)
+        response = client.get(url)
+        if response.status_code != 200:
+            failures.append(f"{url}: {response.status_code}")
+    assert failures == []
+
+
+def test_every_admin_page_is_refused_to_a_viewer(client: Client, viewer, one_of_everything) -> None:
+    client.force_login(viewer)
+    for kind, name in _admin_pages():
+        response = client.get(_url(kind, name))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_an_editor_cannot_reach_the_admin_either(client: Client, editor) -> None:
+    client.force_login(editor)
+    response = client.get(reverse("admin:tracker_provision_changelist"))
+    assert response.status_code == 302
+
+
+def test_a_bulk_status_change_goes_through_the_timeline(client: Client, admin_user, demo) -> None:
+    client.force_login(admin_user)
+    chosen = list(Provision.objects.filter(status="dropped").order_by("pk")[:3])
+
+    response = client.post(
+        reverse("admin:tracker_provision_changelist"),
+        {"action": "mark_in_negotiation", "_selected_action": [p.pk for p in chosen]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "3 provision(s) moved to In negotiation." in response.content.decode()
+    for provision in chosen:
+        provision.refresh_from_db()
+        assert provision.status == "in_negotiation"
+        change = Activity.objects.get(provision=provision, kind=ActivityKind.STATUS_CHANGE)
+        assert (change.actor, change.from_value) == (admin_user, "dropped")
+
+
+def test_a_status_edited_in_the_change_form_reaches_the_timeline(
+    client: Client, admin_user, demo
+) -> None:
+    client.force_login(admin_user)
+    provision = Provision.objects.get(negotiation=demo, slug="ukraine")
+    url = reverse("admin:tracker_provision_change", args=[provision.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data |= {"status": "passed_house", "sources": '["https://example.org"]',
+             "negotiation": demo.pk, "lines-TOTAL_FORMS": 0, "lines-INITIAL_FORMS": 0}
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    change = Activity.objects.get(provision=provision, kind=ActivityKind.STATUS_CHANGE)
+    assert (change.from_value, change.to_value) == ("enacted", "passed_house")
+
+
+def test_a_position_added_in_the_admin_is_recorded_with_activity(
+    client: Client, admin_user, demo
+) -> None:
+    client.force_login(admin_user)
+    senator = Position.objects.filter(provision__slug="senate-deal-package").first().stakeholder
+    provision = Provision.objects.get(slug="ukraine")
+    response = client.post(reverse("admin:tracker_position_add"), {
+        "stakeholder": senator.pk, "provision": provision.pk, "stance": "lean_support",
+        "as_of": "2024-03-01", "source_url": "https://example.org/statement",
+        "statement": "Said she would look at it.", "statement_kind": "paraphrase",
+    })
+
+    assert response.status_code == 302
+    position = Position.objects.get(stakeholder=senator, provision=provision, as_of=date(2024, 3, 1))
+    assert position.recorded_by == admin_user
+    assert Activity.objects.filter(position=position, kind=ActivityKind.POSITION_CHANGE).exists()
