@@ -99,6 +99,8 @@ class Bill(models.Model):
 
     @property
     def congress_gov_url(self) -> str:
+        if self.bill_type not in CONGRESS_GOV_BILL_PATH or not self.number:
+            return ""
         path = CONGRESS_GOV_BILL_PATH[self.bill_type]
         return f"https://www.congress.gov/bill/{self.congress}th-congress/{path}/{self.number}"
 
