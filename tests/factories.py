@@ -20,8 +20,11 @@ PASSWORD = "correct horse battery staple"
 
 def make_user(username: str, *, role: str = roles.VIEWER, **fields):
     user = get_user_model().objects.create_user(
-        username=username, email=f"{username}@example.com", password=PASSWORD,
-        is_staff=role == roles.ADMIN, **fields,
+        username=username,
+        email=f"{username}@example.com",
+        password=PASSWORD,
+        is_staff=role == roles.ADMIN,
+        **fields,
     )
     user.groups.add(Group.objects.get(name=role))
     return user
@@ -35,8 +38,12 @@ def make_negotiation(**fields) -> Negotiation:
 
 def make_version(negotiation: Negotiation | None = None, **fields) -> PackageVersion:
     n = next(_serial)
-    defaults = {"slug": f"version-{n}", "name": f"Version {n}", "stage": "request",
-                "dated": date(2023, 10, 20)}
+    defaults = {
+        "slug": f"version-{n}",
+        "name": f"Version {n}",
+        "stage": "request",
+        "dated": date(2023, 10, 20),
+    }
     return PackageVersion.objects.create(
         negotiation=negotiation or make_negotiation(), **defaults | fields
     )
@@ -44,8 +51,13 @@ def make_version(negotiation: Negotiation | None = None, **fields) -> PackageVer
 
 def make_provision(negotiation: Negotiation | None = None, **fields) -> Provision:
     n = next(_serial)
-    defaults = {"slug": f"provision-{n}", "title": f"Provision {n}", "kind": "funding",
-                "category": "ukraine", "status": "in_negotiation"}
+    defaults = {
+        "slug": f"provision-{n}",
+        "title": f"Provision {n}",
+        "kind": "funding",
+        "category": "ukraine",
+        "status": "in_negotiation",
+    }
     return Provision.objects.create(
         negotiation=negotiation or make_negotiation(), **defaults | fields
     )
@@ -53,6 +65,11 @@ def make_provision(negotiation: Negotiation | None = None, **fields) -> Provisio
 
 def make_stakeholder(**fields) -> Stakeholder:
     n = next(_serial)
-    defaults = {"slug": f"stakeholder-{n}", "name": f"Senator {n}", "kind": "senator",
-                "party": "D", "state": "CT"}
+    defaults = {
+        "slug": f"stakeholder-{n}",
+        "name": f"Senator {n}",
+        "kind": "senator",
+        "party": "D",
+        "state": "CT",
+    }
     return Stakeholder.objects.create(**defaults | fields)

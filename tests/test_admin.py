@@ -15,8 +15,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def one_of_everything(demo) -> None:
     bill = Bill.objects.get(congress=118, bill_type="hr", number=815)
-    fields = {"acted_on": date(2024, 4, 24), "acted_at_time": None, "source_system_code": 9,
-              "action_code": "36000", "text": "Became Public Law No: 118-50."}
+    fields = {
+        "acted_on": date(2024, 4, 24),
+        "acted_at_time": None,
+        "source_system_code": 9,
+        "action_code": "36000",
+        "text": "Became Public Law No: 118-50.",
+    }
     BillAction.objects.create(bill=bill, fingerprint=BillAction.fingerprint_for(**fields), **fields)
 
 
@@ -34,13 +39,18 @@ def _admin_pages() -> list[tuple[str, str]]:
 def _url(kind: str, name: str) -> str:
     if kind in {"change", "history"}:
         app_label, model_name = name.split(":")[1].rsplit("_", 1)[0].split("_", 1)
-        model = next(m for m in admin.site._registry if m._meta.model_name == model_name
-                     and m._meta.app_label == app_label)
+        model = next(
+            m
+            for m in admin.site._registry
+            if m._meta.model_name == model_name and m._meta.app_label == app_label
+        )
         return reverse(name, args=[model._default_manager.order_by("pk").first().pk])
     return reverse(name)
 
 
-def test_every_admin_page_renders_for_an_admin(client: Client, admin_user, one_of_everything) -> None:
+def test_every_admin_page_renders_for_an_admin(
+    client: Client, admin_user, one_of_everything
+) -> None:
     client.force_login(admin_user)
     failures = []
     for kind, name in _admin_pages():
@@ -92,8 +102,13 @@ def test_a_status_edited_in_the_change_form_reaches_the_timeline(
     url = reverse("admin:tracker_provision_change", args=[provision.pk])
     form = client.get(url).context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None}
-    data |= {"status": "passed_house", "sources": '["https://example.org"]',
-             "negotiation": demo.pk, "lines-TOTAL_FORMS": 0, "lines-INITIAL_FORMS": 0}
+    data |= {
+        "status": "passed_house",
+        "sources": '["https://example.org"]',
+        "negotiation": demo.pk,
+        "lines-TOTAL_FORMS": 0,
+        "lines-INITIAL_FORMS": 0,
+    }
 
     response = client.post(url, data)
 
@@ -108,13 +123,22 @@ def test_a_position_added_in_the_admin_is_recorded_with_activity(
     client.force_login(admin_user)
     senator = Position.objects.filter(provision__slug="senate-deal-package").first().stakeholder
     provision = Provision.objects.get(slug="ukraine")
-    response = client.post(reverse("admin:tracker_position_add"), {
-        "stakeholder": senator.pk, "provision": provision.pk, "stance": "lean_support",
-        "as_of": "2024-03-01", "source_url": "https://example.org/statement",
-        "statement": "Said she would look at it.", "statement_kind": "paraphrase",
-    })
+    response = client.post(
+        reverse("admin:tracker_position_add"),
+        {
+            "stakeholder": senator.pk,
+            "provision": provision.pk,
+            "stance": "lean_support",
+            "as_of": "2024-03-01",
+            "source_url": "https://example.org/statement",
+            "statement": "Said she would look at it.",
+            "statement_kind": "paraphrase",
+        },
+    )
 
     assert response.status_code == 302
-    position = Position.objects.get(stakeholder=senator, provision=provision, as_of=date(2024, 3, 1))
+    position = Position.objects.get(
+        stakeholder=senator, provision=provision, as_of=date(2024, 3, 1)
+    )
     assert position.recorded_by == admin_user
     assert Activity.objects.filter(position=position, kind=ActivityKind.POSITION_CHANGE).exists()

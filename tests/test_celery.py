@@ -19,10 +19,26 @@ def test_a_task_round_trips_through_redis_and_a_worker() -> None:
     assert not settings.CELERY_TASK_ALWAYS_EAGER
     queue = f"test-{uuid.uuid4().hex}"  # its own queue, so no other worker can take the task
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tracker", "worker", "--pool=solo",
-         "--concurrency=1", "-Q", queue, "--without-heartbeat", "--without-gossip",
-         "--without-mingle", "--loglevel=WARNING"],
-        cwd=ROOT, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tracker",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "-Q",
+            queue,
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         message = f"round trip {uuid.uuid4().hex}"

@@ -39,7 +39,9 @@ def test_it_loads_the_enacted_and_requested_figures(demo) -> None:
 
 
 def test_unconfirmed_figures_are_marked_as_such(demo) -> None:
-    israel_final = VersionLine.objects.get(provision__slug="israel-security", version__slug="enacted")
+    israel_final = VersionLine.objects.get(
+        provision__slug="israel-security", version__slug="enacted"
+    )
     assert israel_final.amount == 17_000_000_000
     assert israel_final.is_confirmed is False
     assert Vote.objects.filter(roll_number__isnull=True).exists()
@@ -136,6 +138,8 @@ def test_a_negative_amount_is_refused_by_name(tmp_path: Path) -> None:
     path = tmp_path / "negative.yaml"
     path.write_text(yaml.safe_dump(fixture, allow_unicode=True), encoding="utf-8")
 
-    with pytest.raises(CommandError, match=r"Nothing was loaded\. provisions\[0\] \(ukraine\) line enacted"):
+    with pytest.raises(
+        CommandError, match=r"Nothing was loaded\. provisions\[0\] \(ukraine\) line enacted"
+    ):
         call_command("load_demo", fixture=path)
     assert not VersionLine.objects.exists()

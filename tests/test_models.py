@@ -13,8 +13,8 @@ from tracker.models import (
     BillAction,
     Position,
     Provision,
-    StaleEditError,
     Stakeholder,
+    StaleEditError,
     VersionLine,
     Vote,
     normalise_cast,
@@ -41,16 +41,27 @@ def test_an_unknown_bill_type_is_refused() -> None:
 
 
 def test_a_vote_is_unique_by_chamber_congress_session_and_roll() -> None:
-    fields = {"chamber": "senate", "congress": 118, "session": 2, "voted_on": date(2024, 2, 7),
-              "question": "Cloture", "result": "Rejected"}
+    fields = {
+        "chamber": "senate",
+        "congress": 118,
+        "session": 2,
+        "voted_on": date(2024, 2, 7),
+        "question": "Cloture",
+        "result": "Rejected",
+    }
     Vote.objects.create(roll_number=39, **fields)
     _raises_integrity_error(lambda: Vote.objects.create(roll_number=39, **fields))
     Vote.objects.create(roll_number=39, **fields | {"chamber": "house"})
 
 
 def test_votes_whose_roll_number_is_unconfirmed_can_coexist() -> None:
-    fields = {"chamber": "senate", "congress": 118, "session": 2, "voted_on": date(2024, 2, 9),
-              "result": "Agreed to"}
+    fields = {
+        "chamber": "senate",
+        "congress": 118,
+        "session": 2,
+        "voted_on": date(2024, 2, 9),
+        "result": "Agreed to",
+    }
     Vote.objects.create(roll_number=None, question="Motion to proceed", **fields)
     Vote.objects.create(roll_number=None, question="Cloture on the substitute", **fields)
     assert Vote.objects.filter(roll_number__isnull=True).count() == 2
@@ -82,16 +93,20 @@ def test_an_invalid_status_or_stance_is_refused() -> None:
     _raises_integrity_error(lambda: make_provision(status="maybe"))
     stakeholder = make_stakeholder()
     provision = make_provision()
-    _raises_integrity_error(lambda: Position.objects.create(
-        stakeholder=stakeholder, provision=provision, stance="sort of", as_of=date(2024, 2, 1)
-    ))
+    _raises_integrity_error(
+        lambda: Position.objects.create(
+            stakeholder=stakeholder, provision=provision, stance="sort of", as_of=date(2024, 2, 1)
+        )
+    )
 
 
 def test_a_position_is_on_exactly_one_provision_or_demand() -> None:
     stakeholder = make_stakeholder()
-    _raises_integrity_error(lambda: Position.objects.create(
-        stakeholder=stakeholder, stance="undecided", as_of=date(2024, 2, 1)
-    ))
+    _raises_integrity_error(
+        lambda: Position.objects.create(
+            stakeholder=stakeholder, stance="undecided", as_of=date(2024, 2, 1)
+        )
+    )
 
 
 def test_a_provision_slug_is_unique_within_its_negotiation() -> None:
@@ -145,10 +160,17 @@ def test_a_status_change_to_an_unknown_or_same_status_is_refused(editor) -> None
 def test_a_new_position_keeps_the_old_one_and_becomes_current(editor) -> None:
     senator = make_stakeholder(name="James Lankford")
     deal = make_provision(kind="package", category="package", title="Senate deal")
-    senator.record_position(stance="firm_support", as_of=date(2024, 2, 5), provision=deal,
-                            source_url="https://example.org/a", by=editor)
+    senator.record_position(
+        stance="firm_support",
+        as_of=date(2024, 2, 5),
+        provision=deal,
+        source_url="https://example.org/a",
+        by=editor,
+    )
 
-    senator.record_position(stance="lean_oppose", as_of=date(2024, 5, 23), provision=deal, by=editor)
+    senator.record_position(
+        stance="lean_oppose", as_of=date(2024, 5, 23), provision=deal, by=editor
+    )
 
     assert senator.positions.count() == 2
     current = Position.objects.filter(stakeholder=senator, provision=deal).current().get()
@@ -164,7 +186,9 @@ def test_current_positions_are_per_stakeholder_and_target() -> None:
     deal, aid = make_provision(), make_provision()
     alice, bob = make_stakeholder(), make_stakeholder()
     for who, what, stance, day in [
-        (alice, deal, "undecided", 1), (alice, deal, "firm_support", 3), (alice, aid, "firm_oppose", 2),
+        (alice, deal, "undecided", 1),
+        (alice, deal, "firm_support", 3),
+        (alice, aid, "firm_oppose", 2),
         (bob, deal, "lean_oppose", 2),
     ]:
         who.record_position(stance=stance, as_of=date(2024, 2, day), provision=what)
@@ -172,27 +196,46 @@ def test_current_positions_are_per_stakeholder_and_target() -> None:
     current = {(p.stakeholder_id, p.provision_id): p.stance for p in Position.objects.current()}
 
     assert current == {
-        (alice.pk, deal.pk): "firm_support", (alice.pk, aid.pk): "firm_oppose",
+        (alice.pk, deal.pk): "firm_support",
+        (alice.pk, aid.pk): "firm_oppose",
         (bob.pk, deal.pk): "lean_oppose",
     }
 
 
 def test_bill_actions_are_keyed_by_a_stable_fingerprint() -> None:
     bill = Bill.objects.create(congress=118, bill_type="hr", number=815)
-    fields = {"acted_on": date(2024, 4, 24), "acted_at_time": None, "source_system_code": 9,
-              "action_code": "36000", "text": "Became Public Law No:  118-50."}
+    fields = {
+        "acted_on": date(2024, 4, 24),
+        "acted_at_time": None,
+        "source_system_code": 9,
+        "action_code": "36000",
+        "text": "Became Public Law No:  118-50.",
+    }
     fingerprint = BillAction.fingerprint_for(**fields)
-    assert fingerprint == BillAction.fingerprint_for(**fields | {"text": "Became Public Law No: 118-50."})
+    assert fingerprint == BillAction.fingerprint_for(
+        **fields | {"text": "Became Public Law No: 118-50."}
+    )
     assert fingerprint != BillAction.fingerprint_for(**fields | {"source_system_code": 2})
     BillAction.objects.create(bill=bill, fingerprint=fingerprint, **fields)
-    _raises_integrity_error(lambda: BillAction.objects.create(bill=bill, fingerprint=fingerprint, **fields))
+    _raises_integrity_error(
+        lambda: BillAction.objects.create(bill=bill, fingerprint=fingerprint, **fields)
+    )
 
 
 @pytest.mark.parametrize(
     ("published", "normalised"),
-    [("Yea", "yes"), ("Aye", "yes"), ("Guilty", "yes"), ("Nay", "no"), ("No", "no"),
-     ("Not Guilty", "no"), ("Present", "present"), ("Present, Giving Live Pair", "present"),
-     ("Not Voting", "absent"), ("Jeffries", "other")],
+    [
+        ("Yea", "yes"),
+        ("Aye", "yes"),
+        ("Guilty", "yes"),
+        ("Nay", "no"),
+        ("No", "no"),
+        ("Not Guilty", "no"),
+        ("Present", "present"),
+        ("Present, Giving Live Pair", "present"),
+        ("Not Voting", "absent"),
+        ("Jeffries", "other"),
+    ],
 )
 def test_published_votes_are_normalised(published: str, normalised: str) -> None:
     assert normalise_cast(published) == normalised

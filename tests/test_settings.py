@@ -17,11 +17,18 @@ PRODUCTION_ENV = {
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items()
-             if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}
+    }
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean | env,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -38,8 +45,9 @@ def test_the_deploy_checklist_passes_with_production_settings() -> None:
 
 
 def test_the_deploy_checklist_flags_debug_left_on() -> None:
-    result = _manage("check", "--deploy", "--fail-level", "WARNING",
-                     env=PRODUCTION_ENV | {"DEBUG": "true"})
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV | {"DEBUG": "true"}
+    )
     assert result.returncode != 0
     assert "DEBUG" in result.stderr + result.stdout
 
@@ -52,11 +60,17 @@ def test_a_malformed_boolean_is_a_clear_error() -> None:
 
 def test_without_redis_url_celery_runs_tasks_in_process() -> None:
     result = subprocess.run(
-        [sys.executable, "-c",
-         "import django; django.setup();"
-         "from django.conf import settings; from tracker.tasks import ping;"
-         "print(settings.CELERY_TASK_ALWAYS_EAGER, ping.delay('hello').get(timeout=5))"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup();"
+            "from django.conf import settings; from tracker.tasks import ping;"
+            "print(settings.CELERY_TASK_ALWAYS_EAGER, ping.delay('hello').get(timeout=5))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={k: v for k, v in os.environ.items() if k != "REDIS_URL"}
         | {"DJANGO_SETTINGS_MODULE": "tracker.settings"},
     )

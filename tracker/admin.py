@@ -47,7 +47,14 @@ NegotiationAdmin.inlines = [PackageVersionInline]
 
 @admin.register(PackageVersion)
 class PackageVersionAdmin(admin.ModelAdmin):
-    list_display = ["name", "negotiation", "stage", "dated", "stated_total", "stated_total_confirmed"]
+    list_display = [
+        "name",
+        "negotiation",
+        "stage",
+        "dated",
+        "stated_total",
+        "stated_total_confirmed",
+    ]
     list_filter = ["stage", "negotiation"]
     search_fields = ["name", "slug"]
     autocomplete_fields = ["negotiation", "bill"]
@@ -57,13 +64,27 @@ class PackageVersionAdmin(admin.ModelAdmin):
 class BillActionInline(admin.TabularInline):
     model = BillAction
     extra = 0
-    fields = ["acted_on", "acted_at_time", "text", "action_type", "action_code", "source_system_code"]
+    fields = [
+        "acted_on",
+        "acted_at_time",
+        "text",
+        "action_type",
+        "action_code",
+        "source_system_code",
+    ]
     readonly_fields = ["fingerprint"]
 
 
 @admin.register(Bill)
 class BillAdmin(admin.ModelAdmin):
-    list_display = ["label", "congress", "title", "latest_action_on", "public_law", "last_synced_at"]
+    list_display = [
+        "label",
+        "congress",
+        "title",
+        "latest_action_on",
+        "public_law",
+        "last_synced_at",
+    ]
     list_filter = ["congress", "bill_type", "negotiation"]
     search_fields = ["title", "=number", "latest_action_text"]
     autocomplete_fields = ["negotiation"]
@@ -84,8 +105,11 @@ class BillActionAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: BillAction, form, change: bool) -> None:
         obj.fingerprint = BillAction.fingerprint_for(
-            acted_on=obj.acted_on, acted_at_time=obj.acted_at_time,
-            source_system_code=obj.source_system_code, action_code=obj.action_code, text=obj.text,
+            acted_on=obj.acted_on,
+            acted_at_time=obj.acted_at_time,
+            source_system_code=obj.source_system_code,
+            action_code=obj.action_code,
+            text=obj.text,
         )
         super().save_model(request, obj, form, change)
 
@@ -170,9 +194,13 @@ class NewPositionsThroughRecordFormSet(BaseInlineFormSet):
     def save_new(self, form, commit: bool = True) -> Position:
         data = form.cleaned_data
         return self.instance.record_position(
-            stance=data["stance"], as_of=data["as_of"], provision=data.get("provision"),
-            demand=data.get("demand"), source_url=data.get("source_url", ""),
-            statement=data.get("statement", ""), statement_kind=data["statement_kind"],
+            stance=data["stance"],
+            as_of=data["as_of"],
+            provision=data.get("provision"),
+            demand=data.get("demand"),
+            source_url=data.get("source_url", ""),
+            statement=data.get("statement", ""),
+            statement_kind=data["statement_kind"],
             by=self.request_user,
         )
 
@@ -181,8 +209,17 @@ class PositionInline(admin.TabularInline):
     model = Position
     formset = NewPositionsThroughRecordFormSet
     extra = 0
-    fields = ["provision", "demand", "stance", "as_of", "source_url", "statement_kind",
-              "statement", "recorded_by", "recorded_at"]
+    fields = [
+        "provision",
+        "demand",
+        "stance",
+        "as_of",
+        "source_url",
+        "statement_kind",
+        "statement",
+        "recorded_by",
+        "recorded_at",
+    ]
     readonly_fields = ["recorded_by", "recorded_at"]
     autocomplete_fields = ["provision", "demand"]
 
@@ -220,9 +257,14 @@ class PositionAdmin(SimpleHistoryAdmin):
             super().save_model(request, obj, form, change)
             return
         recorded = obj.stakeholder.record_position(
-            stance=obj.stance, as_of=obj.as_of, provision=obj.provision, demand=obj.demand,
-            source_url=obj.source_url, statement=obj.statement,
-            statement_kind=obj.statement_kind, by=request.user,
+            stance=obj.stance,
+            as_of=obj.as_of,
+            provision=obj.provision,
+            demand=obj.demand,
+            source_url=obj.source_url,
+            statement=obj.statement,
+            statement_kind=obj.statement_kind,
+            by=request.user,
         )
         obj.pk = recorded.pk
 
@@ -239,7 +281,15 @@ class VoteCastInline(admin.TabularInline):
 
 @admin.register(Vote)
 class VoteAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "chamber", "roll_number", "voted_on", "result", "tally", "is_confirmed"]
+    list_display = [
+        "__str__",
+        "chamber",
+        "roll_number",
+        "voted_on",
+        "result",
+        "tally",
+        "is_confirmed",
+    ]
     list_filter = ["chamber", "congress", "session", "is_confirmed"]
     search_fields = ["question", "title", "result", "=roll_number", "amendment"]
     autocomplete_fields = ["bill"]
@@ -264,7 +314,14 @@ class ActivityAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_confirmed", "source"]
     search_fields = ["summary", "detail"]
     autocomplete_fields = [
-        "negotiation", "actor", "provision", "demand", "stakeholder", "position", "bill", "vote",
+        "negotiation",
+        "actor",
+        "provision",
+        "demand",
+        "stakeholder",
+        "position",
+        "bill",
+        "vote",
     ]
     readonly_fields = ["from_value", "to_value"]
     list_select_related = ["actor"]

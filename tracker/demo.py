@@ -88,7 +88,9 @@ class _Loader:
     def load(self) -> tuple[Negotiation, LoadReport]:
         record = self.fixture["negotiation"]
         self.negotiation = self._upsert(
-            "negotiation", Negotiation, {"slug": record.get("slug")},
+            "negotiation",
+            Negotiation,
+            {"slug": record.get("slug")},
             {key: record.get(key) for key in ("name", "summary", "congress")},
         )
         for label, loader in (
@@ -153,7 +155,8 @@ class _Loader:
 
     def _load_bill(self, name: str, entry: dict[str, Any]) -> None:
         bill = self._upsert(
-            name, Bill,
+            name,
+            Bill,
             {"congress": entry["congress"], "bill_type": entry["type"], "number": entry["number"]},
             {
                 "negotiation": self.negotiation,
@@ -167,7 +170,9 @@ class _Loader:
 
     def _load_version(self, name: str, entry: dict[str, Any]) -> None:
         self.versions[entry["slug"]] = self._upsert(
-            name, PackageVersion, {"negotiation": self.negotiation, "slug": entry["slug"]},
+            name,
+            PackageVersion,
+            {"negotiation": self.negotiation, "slug": entry["slug"]},
             {
                 "name": entry["name"],
                 "stage": entry["stage"],
@@ -182,7 +187,9 @@ class _Loader:
 
     def _load_stakeholder(self, name: str, entry: dict[str, Any]) -> None:
         self.stakeholders[entry["slug"]] = self._upsert(
-            name, Stakeholder, {"slug": entry["slug"]},
+            name,
+            Stakeholder,
+            {"slug": entry["slug"]},
             {
                 "name": entry["name"],
                 "kind": entry["kind"],
@@ -197,7 +204,9 @@ class _Loader:
 
     def _load_provision(self, name: str, entry: dict[str, Any]) -> None:
         provision = self._upsert(
-            name, Provision, {"negotiation": self.negotiation, "slug": entry["slug"]},
+            name,
+            Provision,
+            {"negotiation": self.negotiation, "slug": entry["slug"]},
             {
                 "title": entry["title"],
                 "kind": entry["kind"],
@@ -215,8 +224,12 @@ class _Loader:
         self.parents[entry["slug"]] = (name, entry.get("parent"))
         for version_slug, line in (entry.get("lines") or {}).items():
             self._upsert(
-                f"{name} line {version_slug}", VersionLine,
-                {"provision": provision, "version": self._ref(self.versions, version_slug, "version")},
+                f"{name} line {version_slug}",
+                VersionLine,
+                {
+                    "provision": provision,
+                    "version": self._ref(self.versions, version_slug, "version"),
+                },
                 {
                     "amount": line.get("amount"),
                     "inclusion": line.get("inclusion", "included"),
@@ -239,10 +252,14 @@ class _Loader:
 
     def _load_demand(self, name: str, entry: dict[str, Any]) -> None:
         demand = self._upsert(
-            name, Demand, {"negotiation": self.negotiation, "slug": entry["slug"]},
+            name,
+            Demand,
+            {"negotiation": self.negotiation, "slug": entry["slug"]},
             {
                 "title": entry["title"],
-                "demanded_by": self._ref(self.stakeholders, entry.get("demanded_by"), "stakeholder"),
+                "demanded_by": self._ref(
+                    self.stakeholders, entry.get("demanded_by"), "stakeholder"
+                ),
                 "asks": entry["asks"],
                 "in_exchange_for": entry.get("in_exchange_for") or "",
                 "status": entry["status"],
@@ -253,7 +270,10 @@ class _Loader:
         )
         self._set_m2m(
             demand.provisions,
-            [self._ref(self.provisions, slug, "provision") for slug in entry.get("provisions") or []],
+            [
+                self._ref(self.provisions, slug, "provision")
+                for slug in entry.get("provisions") or []
+            ],
         )
         self.demands[entry["slug"]] = demand
 
@@ -269,7 +289,9 @@ class _Loader:
             # Unnumbered votes (number unconfirmed) are told apart by their day and question.
             natural_key |= {"voted_on": voted_at.date(), "question": entry["question"]}
         vote = self._upsert(
-            name, Vote, natural_key,
+            name,
+            Vote,
+            natural_key,
             {
                 "voted_on": voted_at.date(),
                 "voted_at": voted_at if "T" in str(entry["voted_at"]) else None,
@@ -285,7 +307,9 @@ class _Loader:
                 "amendment": entry.get("amendment") or "",
                 "tie_breaker_by": entry.get("tie_breaker_by") or "",
                 "tie_breaker_vote": entry.get("tie_breaker_vote") or "",
-                "source_modified_at": _datetime(entry["modified_at"]) if entry.get("modified_at") else None,
+                "source_modified_at": _datetime(entry["modified_at"])
+                if entry.get("modified_at")
+                else None,
                 "is_confirmed": entry.get("confirmed", True),
                 "source_url": entry.get("source_url") or "",
                 "notes": entry.get("notes") or "",
@@ -293,16 +317,21 @@ class _Loader:
         )
         self.votes[entry["key"]] = vote
         self._load_casts(name, vote, entry.get("casts") or {})
-        roll = f"roll call {vote.roll_number}" if vote.roll_number else "roll call number unconfirmed"
+        roll = (
+            f"roll call {vote.roll_number}" if vote.roll_number else "roll call number unconfirmed"
+        )
         self._upsert(
-            name, Activity,
+            name,
+            Activity,
             {"negotiation": self.negotiation, "kind": ActivityKind.VOTE, "vote": vote},
             {
                 "occurred_at": voted_at,
                 "source": PUBLIC_RECORD,
                 "source_url": vote.source_url,
-                "summary": _clip(f"{vote.get_chamber_display()} {roll}: {vote.question} — "
-                                 f"{vote.result} ({vote.tally})"),
+                "summary": _clip(
+                    f"{vote.get_chamber_display()} {roll}: {vote.question} — "
+                    f"{vote.result} ({vote.tally})"
+                ),
                 "is_confirmed": vote.is_confirmed,
                 "bill": vote.bill,
             },
@@ -321,10 +350,16 @@ class _Loader:
                 raise DemoFixtureError(f"{name}: cast by unknown member id {member_id!r}")
             cast = existing.get(member.pk)
             if cast is None:
-                new_casts.append(VoteCast(
-                    vote=vote, member=member, published_as=published_as,
-                    cast=normalise_cast(published_as), party=member.party, state=member.state,
-                ))
+                new_casts.append(
+                    VoteCast(
+                        vote=vote,
+                        member=member,
+                        published_as=published_as,
+                        cast=normalise_cast(published_as),
+                        party=member.party,
+                        state=member.state,
+                    )
+                )
             elif cast.published_as != published_as:
                 cast.published_as, cast.cast = published_as, normalise_cast(published_as)
                 cast.save(update_fields=["published_as", "cast"])
@@ -342,7 +377,8 @@ class _Loader:
         )
         as_of = _date(entry["as_of"])
         position = self._upsert(
-            name, Position,
+            name,
+            Position,
             {"stakeholder": stakeholder, "as_of": as_of, "stance": entry["stance"], **target},
             {
                 "source_url": entry.get("source_url") or "",
@@ -355,14 +391,20 @@ class _Loader:
             return  # The vote itself is on the timeline; 100 copies of it would bury the rest.
         subject = position.provision or position.demand
         self._upsert(
-            name, Activity,
-            {"negotiation": self.negotiation, "kind": ActivityKind.POSITION_CHANGE,
-             "position": position},
+            name,
+            Activity,
+            {
+                "negotiation": self.negotiation,
+                "kind": ActivityKind.POSITION_CHANGE,
+                "position": position,
+            },
             {
                 "occurred_at": _noon(as_of),
                 "source": PUBLIC_RECORD,
                 "source_url": position.source_url,
-                "summary": _clip(f"{stakeholder.name} on {subject}: {position.get_stance_display()}"),
+                "summary": _clip(
+                    f"{stakeholder.name} on {subject}: {position.get_stance_display()}"
+                ),
                 "detail": position.statement,
                 "to_value": position.stance,
                 "stakeholder": stakeholder,
@@ -372,10 +414,13 @@ class _Loader:
 
     def _load_timeline_entry(self, name: str, entry: dict[str, Any]) -> None:
         self._upsert(
-            name, Activity,
+            name,
+            Activity,
             {
-                "negotiation": self.negotiation, "kind": ActivityKind.NOTE,
-                "occurred_at": _noon(_date(entry["date"])), "summary": _clip(entry["summary"]),
+                "negotiation": self.negotiation,
+                "kind": ActivityKind.NOTE,
+                "occurred_at": _noon(_date(entry["date"])),
+                "summary": _clip(entry["summary"]),
             },
             {
                 "source": PUBLIC_RECORD,

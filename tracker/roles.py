@@ -23,7 +23,9 @@ EDITOR_PERMISSIONS = {
 
 def ensure_roles() -> dict[str, Group]:
     """Create or refresh the three groups and their permissions; safe to run again."""
-    tracker_models = [model._meta.model_name for model in apps.get_app_config("tracker").get_models()]
+    tracker_models = [
+        model._meta.model_name for model in apps.get_app_config("tracker").get_models()
+    ]
     tracker_permissions = Permission.objects.filter(content_type__app_label="tracker")
     view_permissions = tracker_permissions.filter(codename__startswith="view_")
     editor_permissions = view_permissions | tracker_permissions.filter(

@@ -37,12 +37,64 @@ from tracker.models import (
 SCALE_SLUG = "scale-test"
 SCALE_CONGRESS = 200
 EASTERN = ZoneInfo("America/New_York")
-STATES = ["AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
-          "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ",
-          "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT",
-          "VA", "WA", "WV", "WI", "WY"]
-PUBLISHED = {CastChoice.YES: "Yea", CastChoice.NO: "Nay", CastChoice.PRESENT: "Present",
-             CastChoice.ABSENT: "Not Voting"}
+STATES = [
+    "AL",
+    "AK",
+    "AZ",
+    "AR",
+    "CA",
+    "CO",
+    "CT",
+    "DE",
+    "FL",
+    "GA",
+    "HI",
+    "ID",
+    "IL",
+    "IN",
+    "IA",
+    "KS",
+    "KY",
+    "LA",
+    "ME",
+    "MD",
+    "MA",
+    "MI",
+    "MN",
+    "MS",
+    "MO",
+    "MT",
+    "NE",
+    "NV",
+    "NH",
+    "NJ",
+    "NM",
+    "NY",
+    "NC",
+    "ND",
+    "OH",
+    "OK",
+    "OR",
+    "PA",
+    "RI",
+    "SC",
+    "SD",
+    "TN",
+    "TX",
+    "UT",
+    "VT",
+    "VA",
+    "WA",
+    "WV",
+    "WI",
+    "WY",
+]
+PUBLISHED = {
+    CastChoice.YES: "Yea",
+    CastChoice.NO: "Nay",
+    CastChoice.PRESENT: "Present",
+    CastChoice.ABSENT: "Not Voting",
+}
 BATCH = 5000
 
 
@@ -72,12 +124,19 @@ def seed_scale(size: ScaleSize = ScaleSize(), *, seed: int = 2024) -> Negotiatio
     remove_scale_data()
     start = date(2023, 10, 1)
     negotiation = Negotiation.objects.create(
-        slug=SCALE_SLUG, name="Scale test negotiation", congress=SCALE_CONGRESS,
+        slug=SCALE_SLUG,
+        name="Scale test negotiation",
+        congress=SCALE_CONGRESS,
         summary="Synthetic data for benchmarks.",
     )
     versions = PackageVersion.objects.bulk_create(
-        PackageVersion(negotiation=negotiation, slug=stage.value, name=stage.label, stage=stage,
-                       dated=start + timedelta(days=30 * index))
+        PackageVersion(
+            negotiation=negotiation,
+            slug=stage.value,
+            name=stage.label,
+            stage=stage,
+            dated=start + timedelta(days=30 * index),
+        )
         for index, stage in enumerate(VersionStage)
     )
     stakeholders = _stakeholders(size, rng)
@@ -87,25 +146,35 @@ def seed_scale(size: ScaleSize = ScaleSize(), *, seed: int = 2024) -> Negotiatio
     categories = [c for c in Category.values if c != Category.PACKAGE]
     provisions = Provision.objects.bulk_create(
         Provision(
-            negotiation=negotiation, slug=f"provision-{n}", title=f"Provision {n}",
+            negotiation=negotiation,
+            slug=f"provision-{n}",
+            title=f"Provision {n}",
             kind=rng.choice([ProvisionKind.FUNDING, ProvisionKind.POLICY]),
-            category=rng.choice(categories), status=rng.choice(ProvisionStatus.values),
+            category=rng.choice(categories),
+            status=rng.choice(ProvisionStatus.values),
         )
         for n in range(1, size.provisions + 1)
     )
     VersionLine.objects.bulk_create(
         (
-            VersionLine(provision=provision, version=version,
-                        amount=rng.randrange(0, 60_000) * 1_000_000)
-            for provision in provisions if provision.kind == ProvisionKind.FUNDING
+            VersionLine(
+                provision=provision, version=version, amount=rng.randrange(0, 60_000) * 1_000_000
+            )
+            for provision in provisions
+            if provision.kind == ProvisionKind.FUNDING
             for version in versions
         ),
         batch_size=BATCH,
     )
     demands = Demand.objects.bulk_create(
-        Demand(negotiation=negotiation, slug=f"demand-{n}", title=f"Demand {n}",
-               asks="Synthetic ask", demanded_by=rng.choice(stakeholders),
-               status=rng.choice(DemandStatus.values))
+        Demand(
+            negotiation=negotiation,
+            slug=f"demand-{n}",
+            title=f"Demand {n}",
+            asks="Synthetic ask",
+            demanded_by=rng.choice(stakeholders),
+            status=rng.choice(DemandStatus.values),
+        )
         for n in range(1, size.demands + 1)
     )
     for demand in demands:
@@ -119,55 +188,102 @@ def seed_scale(size: ScaleSize = ScaleSize(), *, seed: int = 2024) -> Negotiatio
 
 def _stakeholders(size: ScaleSize, rng: random.Random) -> list[Stakeholder]:
     people = []
-    for kind, count in ((StakeholderKind.SENATOR, size.senators),
-                        (StakeholderKind.REPRESENTATIVE, size.representatives)):
+    for kind, count in (
+        (StakeholderKind.SENATOR, size.senators),
+        (StakeholderKind.REPRESENTATIVE, size.representatives),
+    ):
         for n in range(1, count + 1):
-            people.append(Stakeholder(
-                slug=f"scale-{kind}-{n}", name=f"{kind.label} {n}", kind=kind,
-                party=rng.choice("DDRRI"), state=STATES[n % len(STATES)],
-                bioguide_id=f"X{len(people) + 1:06d}",
-                lis_id=f"X{n:04d}" if kind == StakeholderKind.SENATOR else "",
-            ))
-    other_kinds = [k for k in StakeholderKind.values
-                   if k not in {StakeholderKind.SENATOR, StakeholderKind.REPRESENTATIVE}]
+            people.append(
+                Stakeholder(
+                    slug=f"scale-{kind}-{n}",
+                    name=f"{kind.label} {n}",
+                    kind=kind,
+                    party=rng.choice("DDRRI"),
+                    state=STATES[n % len(STATES)],
+                    bioguide_id=f"X{len(people) + 1:06d}",
+                    lis_id=f"X{n:04d}" if kind == StakeholderKind.SENATOR else "",
+                )
+            )
+    other_kinds = [
+        k
+        for k in StakeholderKind.values
+        if k not in {StakeholderKind.SENATOR, StakeholderKind.REPRESENTATIVE}
+    ]
     for n in range(1, size.others + 1):
-        people.append(Stakeholder(slug=f"scale-other-{n}", name=f"Stakeholder {n}",
-                                  kind=rng.choice(other_kinds)))
+        people.append(
+            Stakeholder(
+                slug=f"scale-other-{n}", name=f"Stakeholder {n}", kind=rng.choice(other_kinds)
+            )
+        )
     return Stakeholder.objects.bulk_create(people, batch_size=BATCH)
 
 
-def _positions(size: ScaleSize, rng: random.Random, stakeholders: list[Stakeholder],
-               provisions: list[Provision], demands: list[Demand], start: date) -> None:
+def _positions(
+    size: ScaleSize,
+    rng: random.Random,
+    stakeholders: list[Stakeholder],
+    provisions: list[Provision],
+    demands: list[Demand],
+    start: date,
+) -> None:
     # About three rows per (stakeholder, target): a current position and its history.
     rows = []
     while len(rows) < size.positions:
         stakeholder = rng.choice(stakeholders)
-        target = ({"provision": rng.choice(provisions)} if rng.random() < 0.85
-                  else {"demand": rng.choice(demands)})
+        target = (
+            {"provision": rng.choice(provisions)}
+            if rng.random() < 0.85
+            else {"demand": rng.choice(demands)}
+        )
         day = start
         for _ in range(min(3, size.positions - len(rows))):
             day += timedelta(days=rng.randrange(1, 60))
-            rows.append(Position(
-                stakeholder=stakeholder, stance=rng.choice(Stance.values), as_of=day,
-                source_url=f"https://example.org/source/{len(rows)}" if rng.random() < 0.8 else "",
-                statement="Synthetic statement.", **target,
-            ))
+            rows.append(
+                Position(
+                    stakeholder=stakeholder,
+                    stance=rng.choice(Stance.values),
+                    as_of=day,
+                    source_url=f"https://example.org/source/{len(rows)}"
+                    if rng.random() < 0.8
+                    else "",
+                    statement="Synthetic statement.",
+                    **target,
+                )
+            )
     Position.objects.bulk_create(rows, batch_size=BATCH)
 
 
-def _votes(size: ScaleSize, rng: random.Random, negotiation: Negotiation,
-           senators: list[Stakeholder], representatives: list[Stakeholder],
-           start: date) -> list[Vote]:
-    bill = Bill.objects.create(negotiation=negotiation, congress=SCALE_CONGRESS, bill_type="hr",
-                               number=1, title="Scale test bill")
+def _votes(
+    size: ScaleSize,
+    rng: random.Random,
+    negotiation: Negotiation,
+    senators: list[Stakeholder],
+    representatives: list[Stakeholder],
+    start: date,
+) -> list[Vote]:
+    bill = Bill.objects.create(
+        negotiation=negotiation,
+        congress=SCALE_CONGRESS,
+        bill_type="hr",
+        number=1,
+        title="Scale test bill",
+    )
     votes = []
     for n in range(1, size.votes + 1):
         chamber = "senate" if n % 2 else "house"
-        votes.append(Vote(
-            chamber=chamber, congress=SCALE_CONGRESS, session=1, roll_number=n,
-            voted_on=start + timedelta(days=n % 200), question=f"On passage, vote {n}",
-            result="Passed", majority_requirement="1/2", bill=bill,
-        ))
+        votes.append(
+            Vote(
+                chamber=chamber,
+                congress=SCALE_CONGRESS,
+                session=1,
+                roll_number=n,
+                voted_on=start + timedelta(days=n % 200),
+                question=f"On passage, vote {n}",
+                result="Passed",
+                majority_requirement="1/2",
+                bill=bill,
+            )
+        )
     votes = Vote.objects.bulk_create(votes, batch_size=BATCH)
     casts = []
     for vote in votes:
@@ -176,8 +292,16 @@ def _votes(size: ScaleSize, rng: random.Random, negotiation: Negotiation,
         for member in members:
             cast = rng.choices(list(PUBLISHED), weights=[50, 45, 1, 4])[0]
             tally[cast] += 1
-            casts.append(VoteCast(vote=vote, member=member, published_as=PUBLISHED[cast],
-                                  cast=cast, party=member.party, state=member.state))
+            casts.append(
+                VoteCast(
+                    vote=vote,
+                    member=member,
+                    published_as=PUBLISHED[cast],
+                    cast=cast,
+                    party=member.party,
+                    state=member.state,
+                )
+            )
         vote.yeas, vote.nays = tally[CastChoice.YES], tally[CastChoice.NO]
         vote.present, vote.not_voting = tally[CastChoice.PRESENT], tally[CastChoice.ABSENT]
         if len(casts) >= BATCH:
@@ -188,9 +312,16 @@ def _votes(size: ScaleSize, rng: random.Random, negotiation: Negotiation,
     return votes
 
 
-def _activities(size: ScaleSize, rng: random.Random, negotiation: Negotiation,
-                stakeholders: list[Stakeholder], provisions: list[Provision],
-                demands: list[Demand], votes: list[Vote], start: date) -> None:
+def _activities(
+    size: ScaleSize,
+    rng: random.Random,
+    negotiation: Negotiation,
+    stakeholders: list[Stakeholder],
+    provisions: list[Provision],
+    demands: list[Demand],
+    votes: list[Vote],
+    start: date,
+) -> None:
     first = datetime.combine(start, time(9), tzinfo=EASTERN)
     span = 200 * 24 * 3600
     rows = []
@@ -198,18 +329,25 @@ def _activities(size: ScaleSize, rng: random.Random, negotiation: Negotiation,
         kind = rng.choice(ActivityKind.values)
         subject = {
             ActivityKind.STATUS_CHANGE: {"provision": rng.choice(provisions)},
-            ActivityKind.POSITION_CHANGE: {"stakeholder": rng.choice(stakeholders),
-                                           "provision": rng.choice(provisions)},
+            ActivityKind.POSITION_CHANGE: {
+                "stakeholder": rng.choice(stakeholders),
+                "provision": rng.choice(provisions),
+            },
             ActivityKind.DEMAND_CHANGE: {"demand": rng.choice(demands)},
             ActivityKind.VOTE: {"vote": rng.choice(votes)},
             ActivityKind.BILL_ACTION: {},
             ActivityKind.NOTE: {"provision": rng.choice(provisions)},
         }[kind]
-        rows.append(Activity(
-            negotiation=negotiation, kind=kind, source="scale",
-            occurred_at=first + timedelta(seconds=rng.randrange(span)),
-            summary=f"Synthetic {kind} {n}", **subject,
-        ))
+        rows.append(
+            Activity(
+                negotiation=negotiation,
+                kind=kind,
+                source="scale",
+                occurred_at=first + timedelta(seconds=rng.randrange(span)),
+                summary=f"Synthetic {kind} {n}",
+                **subject,
+            )
+        )
         if len(rows) >= BATCH:
             Activity.objects.bulk_create(rows)
             rows = []

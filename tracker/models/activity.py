@@ -26,13 +26,19 @@ class Activity(models.Model):
     """One change worth telling staff about, with who or what made it and when."""
 
     negotiation = models.ForeignKey(
-        "tracker.Negotiation", null=True, blank=True, on_delete=models.CASCADE,
+        "tracker.Negotiation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="activities",
     )
     kind = models.CharField(max_length=20, choices=ActivityKind.choices)
     occurred_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="activities",
     )
     # Who reported it when no staff member did: "senate.gov", "congress.gov", "public record".
@@ -47,27 +53,45 @@ class Activity(models.Model):
     )
     # What it is about; deleting the subject keeps the timeline entry.
     provision = models.ForeignKey(
-        "tracker.Provision", null=True, blank=True, on_delete=models.SET_NULL,
+        "tracker.Provision",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="activities",
     )
     demand = models.ForeignKey(
-        "tracker.Demand", null=True, blank=True, on_delete=models.SET_NULL,
+        "tracker.Demand",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="activities",
     )
     stakeholder = models.ForeignKey(
-        "tracker.Stakeholder", null=True, blank=True, on_delete=models.SET_NULL,
+        "tracker.Stakeholder",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="activities",
     )
     position = models.ForeignKey(
-        "tracker.Position", null=True, blank=True, on_delete=models.SET_NULL,
+        "tracker.Position",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="activities",
     )
     bill = models.ForeignKey(
-        "tracker.Bill", null=True, blank=True, on_delete=models.SET_NULL,
+        "tracker.Bill",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="activities",
     )
     vote = models.ForeignKey(
-        "tracker.Vote", null=True, blank=True, on_delete=models.SET_NULL,
+        "tracker.Vote",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="activities",
     )
 
@@ -82,10 +106,14 @@ class Activity(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["negotiation", "-occurred_at"], name="activity_negotiation_recent"),
+            models.Index(
+                fields=["negotiation", "-occurred_at"], name="activity_negotiation_recent"
+            ),
             models.Index(fields=["provision", "-occurred_at"], name="activity_provision_recent"),
             models.Index(fields=["demand", "-occurred_at"], name="activity_demand_recent"),
-            models.Index(fields=["stakeholder", "-occurred_at"], name="activity_stakeholder_recent"),
+            models.Index(
+                fields=["stakeholder", "-occurred_at"], name="activity_stakeholder_recent"
+            ),
             models.Index(fields=["kind", "-occurred_at"], name="activity_kind_recent"),
             models.Index(fields=["-occurred_at"], name="activity_recent"),
         ]

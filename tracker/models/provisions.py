@@ -79,19 +79,29 @@ class Provision(models.Model):
     )
     unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.USD)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="sub_lines",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sub_lines",
         help_text="The line this is a part of; sub-lines are not added into totals twice.",
     )
     is_memo = models.BooleanField(
         default=False, help_text="Shown for reference only; overlaps other lines, never summed."
     )
     version = models.ForeignKey(
-        "tracker.PackageVersion", null=True, blank=True, on_delete=models.SET_NULL,
+        "tracker.PackageVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="package_provisions",
         help_text="For a whole package: the version it stands for.",
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="owned_provisions",
     )
     description = models.TextField(blank=True)
@@ -144,8 +154,13 @@ class Provision(models.Model):
         the provision since that revision was read, so no update is silently lost.
         """
         return _move_to_status(
-            self, new_status, kind=ActivityKind.STATUS_CHANGE, by=by, note=note,
-            based_on_revision=based_on_revision, provision=self,
+            self,
+            new_status,
+            kind=ActivityKind.STATUS_CHANGE,
+            by=by,
+            note=note,
+            based_on_revision=based_on_revision,
+            provision=self,
         )
 
 
@@ -178,7 +193,9 @@ class VersionLine(models.Model):
     class Meta:
         ordering = ["provision", "version__dated"]
         constraints = [
-            models.UniqueConstraint(fields=["provision", "version"], name="version_line_natural_key"),
+            models.UniqueConstraint(
+                fields=["provision", "version"], name="version_line_natural_key"
+            ),
             models.CheckConstraint(
                 condition=Q(amount__gte=0) | Q(amount__isnull=True),
                 name="version_line_amount_not_negative",
@@ -214,7 +231,10 @@ class Demand(models.Model):
     slug = models.SlugField(max_length=80)
     title = models.CharField(max_length=300)
     demanded_by = models.ForeignKey(
-        "tracker.Stakeholder", null=True, blank=True, on_delete=models.SET_NULL,
+        "tracker.Stakeholder",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="demands",
     )
     asks = models.TextField(help_text="What the demand asks for.")
@@ -256,8 +276,14 @@ class Demand(models.Model):
     ) -> Activity:
         """Move the demand to `new_status` and record it; refuses stale edits like provisions."""
         return _move_to_status(
-            self, new_status, kind=ActivityKind.DEMAND_CHANGE, by=by, note=note,
-            based_on_revision=based_on_revision, demand=self, stakeholder_id=self.demanded_by_id,
+            self,
+            new_status,
+            kind=ActivityKind.DEMAND_CHANGE,
+            by=by,
+            note=note,
+            based_on_revision=based_on_revision,
+            demand=self,
+            stakeholder_id=self.demanded_by_id,
         )
 
 

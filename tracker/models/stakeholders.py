@@ -59,7 +59,8 @@ class Stakeholder(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["bioguide_id"], condition=~Q(bioguide_id=""),
+                fields=["bioguide_id"],
+                condition=~Q(bioguide_id=""),
                 name="stakeholder_unique_bioguide_id",
             ),
             models.UniqueConstraint(
@@ -80,7 +81,7 @@ class Stakeholder(models.Model):
 
     @property
     def chamber(self) -> str:
-        """"senate", "house", or "" for everyone outside Congress's two floors."""
+        """ "senate", "house", or "" for everyone outside Congress's two floors."""
         return CHAMBER_OF_KIND.get(self.kind, "")
 
     @transaction.atomic
@@ -100,8 +101,14 @@ class Stakeholder(models.Model):
         target = {"provision": provision} if provision is not None else {"demand": demand}
         previous = Position.objects.filter(stakeholder=self, **target).current().first()
         position = Position(
-            stakeholder=self, stance=stance, as_of=as_of, source_url=source_url,
-            statement=statement, statement_kind=statement_kind, recorded_by=by, **target,
+            stakeholder=self,
+            stance=stance,
+            as_of=as_of,
+            source_url=source_url,
+            statement=statement,
+            statement_kind=statement_kind,
+            recorded_by=by,
+            **target,
         )
         position.full_clean()
         position.save()
@@ -160,11 +167,17 @@ class Position(models.Model):
 
     stakeholder = models.ForeignKey(Stakeholder, on_delete=models.CASCADE, related_name="positions")
     provision = models.ForeignKey(
-        "tracker.Provision", null=True, blank=True, on_delete=models.CASCADE,
+        "tracker.Provision",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="positions",
     )
     demand = models.ForeignKey(
-        "tracker.Demand", null=True, blank=True, on_delete=models.CASCADE,
+        "tracker.Demand",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="positions",
     )
     stance = models.CharField(max_length=14, choices=Stance.choices)
@@ -175,12 +188,18 @@ class Position(models.Model):
         max_length=10, choices=StatementKind.choices, default=StatementKind.PARAPHRASE
     )
     derived_from_vote = models.ForeignKey(
-        "tracker.Vote", null=True, blank=True, on_delete=models.SET_NULL,
+        "tracker.Vote",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="derived_positions",
         help_text="Set when the stance is read off a recorded vote rather than a statement.",
     )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="recorded_positions",
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -191,7 +210,9 @@ class Position(models.Model):
     class Meta:
         ordering = ["-as_of", "-recorded_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(stance__in=Stance.values), name="position_stance_valid"),
+            models.CheckConstraint(
+                condition=Q(stance__in=Stance.values), name="position_stance_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(statement_kind__in=StatementKind.values),
                 name="position_statement_kind_valid",
@@ -205,7 +226,9 @@ class Position(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["stakeholder", "provision", "-as_of"], name="position_on_provision"),
+            models.Index(
+                fields=["stakeholder", "provision", "-as_of"], name="position_on_provision"
+            ),
             models.Index(fields=["stakeholder", "demand", "-as_of"], name="position_on_demand"),
             models.Index(fields=["provision", "-as_of"], name="position_by_provision"),
             models.Index(fields=["demand", "-as_of"], name="position_by_demand"),

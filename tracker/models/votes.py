@@ -48,7 +48,9 @@ class Vote(models.Model):
     question = models.TextField()
     title = models.TextField(blank=True)
     result = models.CharField(max_length=200)
-    majority_requirement = models.CharField(max_length=5, blank=True, help_text='"1/2", "3/5", "2/3"')
+    majority_requirement = models.CharField(
+        max_length=5, blank=True, help_text='"1/2", "3/5", "2/3"'
+    )
     yeas = models.PositiveIntegerField(null=True, blank=True)
     nays = models.PositiveIntegerField(null=True, blank=True)
     present = models.PositiveIntegerField(null=True, blank=True)
@@ -76,7 +78,9 @@ class Vote(models.Model):
                 condition=Q(roll_number__isnull=False),
                 name="vote_natural_key",
             ),
-            models.CheckConstraint(condition=Q(chamber__in=Chamber.values), name="vote_chamber_valid"),
+            models.CheckConstraint(
+                condition=Q(chamber__in=Chamber.values), name="vote_chamber_valid"
+            ),
             models.CheckConstraint(condition=Q(session__gte=1), name="vote_session_positive"),
         ]
         indexes = [

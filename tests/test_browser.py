@@ -1,0 +1,61 @@
+"""In a real browser: an administrator logs in, moves provisions in bulk, and sees it on the
+dashboard's timeline."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.factories import PASSWORD, make_user
+from tracker import roles
+from tracker.demo import load_demo
+from tracker.models import Activity, ActivityKind, Provision
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture
+def page(monkeypatch: pytest.MonkeyPatch) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the live server's ORM calls
+    # happen in its own thread, so Django's async-safety guard does not apply here.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        yield page
+        browser.close()
+
+
+def test_an_admin_moves_provisions_and_sees_it_on_the_dashboard(live_server, page) -> None:
+    roles.ensure_roles()
+    load_demo()
+    make_user("ada", role=roles.ADMIN)
+    dropped = list(Provision.objects.filter(status="dropped").order_by("title")[:2])
+
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.get_by_role("link", name="Provisions").first.click()
+    for provision in dropped:
+        page.check(f"input[name=_selected_action][value='{provision.pk}']")
+    page.select_option("select[name=action]", "mark_in_negotiation")
+    page.click("button[name=index]")
+
+    assert page.locator(".messagelist").inner_text() == "2 provision(s) moved to In negotiation."
+    changes = Activity.objects.filter(kind=ActivityKind.STATUS_CHANGE, actor__username="ada")
+    assert {change.provision_id for change in changes} == {p.pk for p in dropped}
+
+    page.goto(f"{live_server.url}/")
+    timeline = page.locator(".timeline").inner_text()
+    for provision in dropped:
+        assert f"{provision.title}: Dropped → In negotiation" in timeline
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-after-bulk-change.png"), full_page=True)
