@@ -7,6 +7,10 @@ from django.conf import settings
 from tests.factories import make_user
 from tracker import roles
 
+# Persistent connections from the live server's threads would keep the test database open at
+# teardown; tests open a connection per request instead.
+settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
 # CI sets this so that tests needing Redis or Chromium fail loudly instead of skipping.
 REQUIRE_SERVICES = os.environ.get("TRACKER_REQUIRE_SERVICES") == "1"
 
