@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "template_partials",
     "simple_history",
     "csp",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "tracker",
 ]
 
@@ -84,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -128,8 +132,37 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+# Staff accounts: django-allauth (login by username or email, no public sign-up) and its MFA.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
+ACCOUNT_ADAPTER = "tracker.accounts.StaffAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+# Failed logins: allauth counts them in the cache below (the database, so the limit holds
+# when Redis is down) and locks the account out after repeated failures.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/5m/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "change_password": "5/m/user",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Negotiation tracker"
+
+# Cache: the database, so rate limits and locks survive a Redis outage.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "tracker_cache",
+    }
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/New_York"
@@ -209,9 +242,26 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # and digest issues add theirs here.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
-# Congress.gov and the other congressional feeds
+# Congress.gov and the other congressional feeds (base URLs can point at a loopback server)
 CONGRESS_API_KEY = env_str("CONGRESS_API_KEY", "")
 CONGRESS_API_BASE_URL = env_str("CONGRESS_API_BASE_URL", "https://api.congress.gov/v3")
+SENATE_VOTES_BASE_URL = env_str(
+    "SENATE_VOTES_BASE_URL", "https://www.senate.gov/legislative/LIS"
+)
+HOUSE_VOTES_BASE_URL = env_str("HOUSE_VOTES_BASE_URL", "https://clerk.house.gov/evs")
+LEGISLATORS_URL = env_str(
+    "LEGISLATORS_URL",
+    "https://unitedstates.github.io/congress-legislators/legislators-current.json",
+)
+FEED_CONNECT_TIMEOUT = env_int("FEED_CONNECT_TIMEOUT", 10)
+FEED_READ_TIMEOUT = env_int("FEED_READ_TIMEOUT", 30)
+FEED_MAX_BYTES = env_int("FEED_MAX_BYTES", 20 * 1024 * 1024)
+# Broker calls made from web requests give up quickly, so no page waits on a hung Redis.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+
+# Email digests
+DIGEST_DEFAULT_TIME_ZONE = "America/New_York"
 
 LOGGING = {
     "version": 1,

@@ -30,6 +30,11 @@ from tracker.models.stakeholders import (
 )
 from tracker.models.votes import CastChoice, Chamber, Vote, VoteCast, normalise_cast
 
+# Each of these modules lists its models in its own __all__.
+from tracker.models.digests import *  # noqa: E402, F403
+from tracker.models.feeds import *  # noqa: E402, F403
+from tracker.models.whip import *  # noqa: E402, F403
+
 __all__ = [
     "Activity",
     "ActivityKind",

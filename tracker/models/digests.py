@@ -1,0 +1,3 @@
+"""Models for the digests part of the tracker (see the issue that owns it)."""
+
+__all__: list[str] = []
