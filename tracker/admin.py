@@ -331,3 +331,7 @@ class ActivityAdmin(admin.ModelAdmin):
         if not change and obj.actor_id is None:
             obj.actor = request.user
         super().save_model(request, obj, form, change)
+
+
+# The feeds, digests and analysis models register themselves in their own modules.
+from tracker import admin_analysis, admin_digests, admin_feeds  # noqa: E402, F401

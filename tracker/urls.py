@@ -11,4 +11,7 @@ urlpatterns = [
     path("", dashboard.home, name="tracker-home"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("tracker.urls_feeds")),
+    path("", include("tracker.urls_digests")),
+    path("", include("tracker.urls_analysis")),
 ]
