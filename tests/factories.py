@@ -3,6 +3,7 @@
 from datetime import date
 from itertools import count
 
+from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
@@ -18,7 +19,11 @@ _serial = count(1)
 PASSWORD = "correct horse battery staple"
 
 
-def make_user(username: str, *, role: str = roles.VIEWER, **fields):
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def make_user(username: str, *, role: str = roles.VIEWER, with_totp: bool | None = None, **fields):
+    """A staff member in `role`. Admins get an authenticator app unless with_totp=False."""
     user = get_user_model().objects.create_user(
         username=username,
         email=f"{username}@example.com",
@@ -27,6 +32,8 @@ def make_user(username: str, *, role: str = roles.VIEWER, **fields):
         **fields,
     )
     user.groups.add(Group.objects.get(name=role))
+    if role == roles.ADMIN if with_totp is None else with_totp:
+        TOTP.activate(user, TOTP_SECRET)
     return user
 
 

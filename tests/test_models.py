@@ -15,6 +15,7 @@ from tracker.models import (
     Provision,
     Stakeholder,
     StaleEditError,
+    TransitionNotAllowed,
     VersionLine,
     Vote,
     normalise_cast,
@@ -136,15 +137,15 @@ def test_a_status_change_based_on_an_old_revision_is_refused(editor) -> None:
     provision = make_provision(status="in_negotiation")
     seen_by_both = provision.revision
     Provision.objects.get(pk=provision.pk).change_status(
-        "in_text", by=editor, based_on_revision=seen_by_both
+        "agreed_in_principle", by=editor, based_on_revision=seen_by_both
     )
 
     with pytest.raises(StaleEditError) as refused:
         provision.change_status("dropped", by=editor, based_on_revision=seen_by_both)
 
-    assert refused.value.current.status == "in_text"
+    assert refused.value.current.status == "agreed_in_principle"
     provision.refresh_from_db()
-    assert provision.status == "in_text"
+    assert provision.status == "agreed_in_principle"
     assert Activity.objects.filter(provision=provision).count() == 1
 
 
@@ -152,9 +153,41 @@ def test_a_status_change_to_an_unknown_or_same_status_is_refused(editor) -> None
     provision = make_provision(status="in_text")
     with pytest.raises(ValueError, match="Unknown status"):
         provision.change_status("maybe", by=editor)
-    with pytest.raises(ValueError, match="already In text"):
+    with pytest.raises(TransitionNotAllowed, match="already In text"):
         provision.change_status("in_text", by=editor)
     assert not Activity.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("start", "refused"),
+    [
+        ("enacted", "in_negotiation"),
+        ("proposed", "enacted"),
+        ("in_negotiation", "passed_house"),
+        ("dropped", "enacted"),
+    ],
+)
+def test_the_workflow_refuses_a_jump_it_does_not_allow(editor, start: str, refused: str) -> None:
+    provision = make_provision(status=start)
+    with pytest.raises(TransitionNotAllowed, match="cannot move from"):
+        provision.change_status(refused, by=editor)
+    provision.refresh_from_db()
+    assert provision.status == start
+    assert not Activity.objects.exists()
+
+
+def test_a_demand_follows_its_own_workflow(editor) -> None:
+    from tracker.models import Demand
+
+    negotiation = make_negotiation()
+    demand = Demand.objects.create(
+        negotiation=negotiation, slug="wall", title="Wall money", asks="Build it", status="raised"
+    )
+    demand.change_status("on_table", by=editor)
+    demand.change_status("accepted", by=editor)
+    with pytest.raises(TransitionNotAllowed):
+        demand.change_status("raised", by=editor)
+    assert [a.to_value for a in Activity.objects.order_by("id")] == ["on_table", "accepted"]
 
 
 def test_a_new_position_keeps_the_old_one_and_becomes_current(editor) -> None:

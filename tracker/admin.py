@@ -4,6 +4,7 @@ Status changes and new positions made here go through `Provision.change_status`,
 `Demand.change_status` and `Stakeholder.record_position`, so they reach the timeline too.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet
@@ -21,6 +22,7 @@ from tracker.models import (
     Provision,
     ProvisionStatus,
     Stakeholder,
+    TransitionNotAllowed,
     VersionLine,
     Vote,
     VoteCast,
@@ -121,17 +123,41 @@ class VersionLineInline(admin.TabularInline):
     autocomplete_fields = ["version"]
 
 
+class WorkflowStatusForm(forms.ModelForm):
+    """Refuses a status the workflow does not allow from the stored one."""
+
+    def clean_status(self) -> str:
+        new_status = self.cleaned_data["status"]
+        stored = self.instance
+        if (
+            stored.pk
+            and new_status != stored.status
+            and new_status not in stored.TRANSITIONS[stored.status]
+        ):
+            raise forms.ValidationError(
+                f"The workflow does not allow {stored.get_status_display()} → "
+                f"{dict(self.fields['status'].choices)[new_status]}."
+            )
+        return new_status
+
+
 def _status_action(status: ProvisionStatus):
     def change_to_status(modeladmin, request: HttpRequest, queryset: QuerySet[Provision]) -> None:
-        changed = 0
+        changed, refused = 0, []
         for provision in queryset:
             if provision.status == status:
                 continue
-            provision.change_status(status, by=request.user, note="Bulk change in the admin")
+            try:
+                provision.change_status(status, by=request.user, note="Bulk change in the admin")
+            except TransitionNotAllowed as error:
+                refused.append(str(error))
+                continue
             changed += 1
         modeladmin.message_user(
             request, f"{changed} provision(s) moved to {status.label}.", messages.SUCCESS
         )
+        for reason in refused:
+            modeladmin.message_user(request, f"Not changed: {reason}", messages.WARNING)
 
     change_to_status.__name__ = f"mark_{status.value}"
     return admin.action(description=f"Change status to: {status.label}")(change_to_status)
@@ -139,6 +165,7 @@ def _status_action(status: ProvisionStatus):
 
 @admin.register(Provision)
 class ProvisionAdmin(SimpleHistoryAdmin):
+    form = WorkflowStatusForm
     list_display = ["title", "kind", "category", "status", "unit", "owner", "updated_at"]
     list_filter = ["kind", "category", "status", "negotiation"]
     search_fields = ["title", "slug", "description"]
@@ -170,6 +197,7 @@ class VersionLineAdmin(admin.ModelAdmin):
 
 @admin.register(Demand)
 class DemandAdmin(SimpleHistoryAdmin):
+    form = WorkflowStatusForm
     list_display = ["title", "demanded_by", "status", "raised_on", "updated_at"]
     list_filter = ["status", "negotiation"]
     search_fields = ["title", "asks", "in_exchange_for", "demanded_by__name"]

@@ -34,6 +34,8 @@ def ensure_roles() -> dict[str, Group]:
     admin_permissions = Permission.objects.filter(
         Q(content_type__app_label="tracker", content_type__model__in=tracker_models)
         | Q(content_type__app_label="auth", content_type__model__in=["user", "group"])
+        # Staff accounts' email addresses and authenticators (allauth), e.g. to reset a lost one.
+        | Q(content_type__app_label__in=["account", "mfa"])
     )
     groups = {}
     for name, permissions in (

@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "tracker.middleware.HtmxLoginRedirectMiddleware",
+    "tracker.middleware.AdminsNeedTwoFactorMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -245,9 +247,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 # Congress.gov and the other congressional feeds (base URLs can point at a loopback server)
 CONGRESS_API_KEY = env_str("CONGRESS_API_KEY", "")
 CONGRESS_API_BASE_URL = env_str("CONGRESS_API_BASE_URL", "https://api.congress.gov/v3")
-SENATE_VOTES_BASE_URL = env_str(
-    "SENATE_VOTES_BASE_URL", "https://www.senate.gov/legislative/LIS"
-)
+SENATE_VOTES_BASE_URL = env_str("SENATE_VOTES_BASE_URL", "https://www.senate.gov/legislative/LIS")
 HOUSE_VOTES_BASE_URL = env_str("HOUSE_VOTES_BASE_URL", "https://clerk.house.gov/evs")
 LEGISLATORS_URL = env_str(
     "LEGISLATORS_URL",

@@ -18,6 +18,7 @@ from tracker.models.provisions import (
     ProvisionKind,
     ProvisionStatus,
     StaleEditError,
+    TransitionNotAllowed,
     Unit,
     VersionLine,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "ProvisionKind",
     "ProvisionStatus",
     "StaleEditError",
+    "TransitionNotAllowed",
     "Stakeholder",
     "StakeholderKind",
     "Stance",

@@ -50,6 +50,25 @@ class ProvisionStatus(models.TextChoices):
     DROPPED = "dropped", "Dropped"
 
 
+P = ProvisionStatus
+# Where a provision can go from each step. Both chambers may pass it in either order; enacted
+# is final; a dropped provision can be revived.
+PROVISION_TRANSITIONS: dict[str, set[str]] = {
+    P.PROPOSED: {P.IN_NEGOTIATION, P.DROPPED},
+    P.IN_NEGOTIATION: {P.PROPOSED, P.AGREED_IN_PRINCIPLE, P.DROPPED},
+    P.AGREED_IN_PRINCIPLE: {P.IN_NEGOTIATION, P.IN_TEXT, P.DROPPED},
+    P.IN_TEXT: {P.IN_NEGOTIATION, P.PASSED_SENATE, P.PASSED_HOUSE, P.DROPPED},
+    P.PASSED_SENATE: {P.IN_TEXT, P.PASSED_HOUSE, P.ENACTED, P.DROPPED},
+    P.PASSED_HOUSE: {P.IN_TEXT, P.PASSED_SENATE, P.ENACTED, P.DROPPED},
+    P.ENACTED: set(),
+    P.DROPPED: {P.PROPOSED, P.IN_NEGOTIATION},
+}
+
+
+class TransitionNotAllowed(ValueError):
+    """The workflow does not allow this move (e.g. out of Enacted)."""
+
+
 class Unit(models.TextChoices):
     USD = "usd", "US dollars"
     POSITIONS = "positions", "Positions (staff)"
@@ -139,6 +158,17 @@ class Provision(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    TRANSITIONS = PROVISION_TRANSITIONS
+
+    @property
+    def next_statuses(self) -> list[tuple[str, str]]:
+        """The statuses the workflow allows from here, in workflow order."""
+        return [
+            (value, label)
+            for value, label in ProvisionStatus.choices
+            if value in self.TRANSITIONS[self.status]
+        ]
+
     @transaction.atomic
     def change_status(
         self,
@@ -217,6 +247,16 @@ class DemandStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+D = DemandStatus
+DEMAND_TRANSITIONS: dict[str, set[str]] = {
+    D.RAISED: {D.ON_THE_TABLE, D.REJECTED, D.WITHDRAWN},
+    D.ON_THE_TABLE: {D.RAISED, D.ACCEPTED, D.REJECTED, D.WITHDRAWN},
+    D.ACCEPTED: {D.ON_THE_TABLE, D.WITHDRAWN},
+    D.REJECTED: {D.RAISED, D.ON_THE_TABLE},
+    D.WITHDRAWN: {D.RAISED},
+}
+
+
 class DemandQuerySet(models.QuerySet["Demand"]):
     def open(self) -> "DemandQuerySet":
         return self.filter(status__in=[DemandStatus.RAISED, DemandStatus.ON_THE_TABLE])
@@ -265,6 +305,16 @@ class Demand(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    TRANSITIONS = DEMAND_TRANSITIONS
+
+    @property
+    def next_statuses(self) -> list[tuple[str, str]]:
+        return [
+            (value, label)
+            for value, label in DemandStatus.choices
+            if value in self.TRANSITIONS[self.status]
+        ]
+
     @transaction.atomic
     def change_status(
         self,
@@ -305,7 +355,12 @@ def _move_to_status(
     if based_on_revision is not None and stored.revision != based_on_revision:
         raise StaleEditError(stored)
     if stored.status == new_status:
-        raise ValueError(f"{stored} is already {stored.get_status_display()}.")
+        raise TransitionNotAllowed(f"{stored} is already {stored.get_status_display()}.")
+    if new_status not in model.TRANSITIONS[stored.status]:
+        new_label = dict(model._meta.get_field("status").choices)[new_status]
+        raise TransitionNotAllowed(
+            f"{stored} cannot move from {stored.get_status_display()} to {new_label}."
+        )
     old_label = stored.get_status_display()
     item.status = new_status
     item.revision = stored.revision + 1
