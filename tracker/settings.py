@@ -55,6 +55,8 @@ if not DEBUG and SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Which negotiation the pages follow (a slug); empty means the most recently created one.
+CURRENT_NEGOTIATION = env_str("CURRENT_NEGOTIATION", "")
 # Demo mode creates the demo users with a printed password; never on a real deployment.
 DEMO_MODE = env_bool("DEMO_MODE", DEBUG)
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "negotiate-2024")
@@ -112,7 +114,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
             ],
-            "builtins": ["template_partials.templatetags.partials"],
+            "builtins": [
+                "template_partials.templatetags.partials",
+                "tracker.templatetags.tracker",
+            ],
         },
     }
 ]

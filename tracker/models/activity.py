@@ -1,6 +1,7 @@
 """The activity record: every change, by staff or by a feed. Timelines and digests read it."""
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -10,6 +11,7 @@ class ActivityKind(models.TextChoices):
     STATUS_CHANGE = "status_change", "Status change"
     POSITION_CHANGE = "position_change", "Position change"
     DEMAND_CHANGE = "demand_change", "Demand change"
+    AMOUNT_CHANGE = "amount_change", "Amount change"
     VOTE = "vote", "Vote"
     BILL_ACTION = "bill_action", "Bill action"
     NOTE = "note", "Note"
@@ -120,6 +122,20 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+    @classmethod
+    def add_note(cls, subject: models.Model, text: str, *, by: "AbstractBaseUser") -> "Activity":
+        """A staff note on a provision, demand or stakeholder, shown on its timeline."""
+        field = type(subject)._meta.model_name
+        negotiation_id = getattr(subject, "negotiation_id", None)
+        return cls.objects.create(
+            negotiation_id=negotiation_id,
+            kind=ActivityKind.NOTE,
+            actor=by,
+            summary=f"Note on {subject}: {' '.join(text.split())}"[:300],
+            detail=text,
+            **{field: subject},
+        )
 
     @property
     def reported_by(self) -> str:

@@ -3,8 +3,17 @@
 import hashlib
 from datetime import date, time
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+
+class NegotiationQuerySet(models.QuerySet["Negotiation"]):
+    def current(self) -> "Negotiation | None":
+        """The negotiation the pages show: settings.CURRENT_NEGOTIATION, else the newest."""
+        slug = settings.CURRENT_NEGOTIATION
+        chosen = self.filter(slug=slug) if slug else self.order_by("-created_at", "-id")
+        return chosen.first()
 
 
 class Negotiation(models.Model):
@@ -15,6 +24,8 @@ class Negotiation(models.Model):
     summary = models.TextField(blank=True)
     congress = models.PositiveSmallIntegerField(help_text="Congress number, e.g. 118.")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NegotiationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-congress", "name"]

@@ -5,7 +5,9 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from tracker.models.activity import Activity, ActivityKind
@@ -158,6 +160,9 @@ class Provision(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("tracker-provision-detail", args=[self.pk])
+
     TRANSITIONS = PROVISION_TRANSITIONS
 
     @property
@@ -191,6 +196,34 @@ class Provision(models.Model):
             note=note,
             based_on_revision=based_on_revision,
             provision=self,
+        )
+
+
+    @transaction.atomic
+    def set_amount(
+        self, version: "models.Model", amount: int | None, *, by: AbstractBaseUser | None
+    ) -> Activity | None:
+        """Set this provision's amount in one version; None when nothing changed."""
+        line, _ = VersionLine.objects.select_for_update().get_or_create(
+            provision=self, version=version
+        )
+        if line.amount == amount:
+            return None
+        before = line.amount
+        line.amount = amount
+        if amount == 0:
+            line.inclusion = Inclusion.NOT_INCLUDED
+        line.full_clean()
+        line.save()
+        shown = lambda value: "none" if value is None else f"${value:,}"  # noqa: E731
+        return Activity.objects.create(
+            negotiation_id=self.negotiation_id,
+            kind=ActivityKind.AMOUNT_CHANGE,
+            actor=by,
+            provision=self,
+            summary=f"{self.title} in {version.name}: {shown(before)} → {shown(amount)}"[:300],
+            from_value="" if before is None else str(before),
+            to_value="" if amount is None else str(amount),
         )
 
 
@@ -305,7 +338,63 @@ class Demand(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("tracker-demand-detail", args=[self.pk])
+
     TRANSITIONS = DEMAND_TRANSITIONS
+    EDITABLE_FIELDS = ("title", "demanded_by", "asks", "in_exchange_for", "raised_on",
+                       "source_url", "notes")
+
+    @classmethod
+    @transaction.atomic
+    def record_new(
+        cls, *, negotiation_id: int, by: AbstractBaseUser | None, provisions: list[Provision],
+        **fields: object,
+    ) -> "Demand":
+        """A newly raised demand, on the timeline from the start."""
+        demand = cls(negotiation_id=negotiation_id, **fields)
+        demand.slug = _unique_slug(cls, negotiation_id, str(fields["title"]))
+        demand.full_clean()
+        demand.save()
+        demand.provisions.set(provisions)
+        Activity.objects.create(
+            negotiation_id=negotiation_id, kind=ActivityKind.DEMAND_CHANGE, actor=by,
+            demand=demand, stakeholder_id=demand.demanded_by_id,
+            summary=f"New demand: {demand.title}"[:300], to_value=demand.status,
+        )
+        return demand
+
+    @transaction.atomic
+    def edit(
+        self, changes: dict[str, object], *, provisions: list[Provision] | None,
+        by: AbstractBaseUser | None, based_on_revision: int | None,
+    ) -> Activity | None:
+        """Apply edited details, refusing a stale edit; None when nothing changed."""
+        stored = Demand.objects.select_for_update().get(pk=self.pk)
+        if based_on_revision is not None and stored.revision != based_on_revision:
+            raise StaleEditError(stored)
+        changed = [name for name in self.EDITABLE_FIELDS
+                   if name in changes and getattr(stored, name) != changes[name]]
+        provisions_changed = provisions is not None and {p.pk for p in provisions} != set(
+            stored.provisions.values_list("pk", flat=True)
+        )
+        if not changed and not provisions_changed:
+            return None
+        for name in changed:
+            setattr(self, name, changes[name])
+        self.revision = stored.revision + 1
+        self.full_clean()
+        self.save()
+        if provisions_changed:
+            self.provisions.set(provisions)
+            changed.append("linked provisions")
+        labels = [str(Demand._meta.get_field(n).verbose_name) if n in self.EDITABLE_FIELDS else n
+                  for n in changed]
+        return Activity.objects.create(
+            negotiation_id=self.negotiation_id, kind=ActivityKind.DEMAND_CHANGE, actor=by,
+            demand=self, stakeholder_id=self.demanded_by_id,
+            summary=f"{self.title}: edited {', '.join(labels)}"[:300],
+        )
 
     @property
     def next_statuses(self) -> list[tuple[str, str]]:
@@ -335,6 +424,14 @@ class Demand(models.Model):
             demand=self,
             stakeholder_id=self.demanded_by_id,
         )
+
+
+def _unique_slug(model: type[models.Model], negotiation_id: int, title: str) -> str:
+    base = slugify(title)[:70] or "item"
+    slug, n = base, 2
+    while model.objects.filter(negotiation_id=negotiation_id, slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
 
 
 def _move_to_status(

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from tracker.models.activity import Activity, ActivityKind
@@ -78,6 +79,9 @@ class Stakeholder(models.Model):
         if self.party and self.state:
             return f"{self.name} ({self.party}-{self.state})"
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("tracker-stakeholder-detail", args=[self.pk])
 
     @property
     def chamber(self) -> str:

@@ -1,0 +1,47 @@
+"""The funding comparison across the package's versions, as a page, a chart and a CSV."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from tracker.charts import grouped_bars
+from tracker.exports import csv_response, funding_header, funding_rows
+from tracker.funding import funding_comparison
+from tracker.models import Negotiation
+from tracker.views.access import current_negotiation
+
+
+def _get_negotiation(request: HttpRequest) -> Negotiation:
+    slug = request.GET.get("negotiation")
+    if slug:
+        return get_object_or_404(Negotiation, slug=slug)
+    return current_negotiation()
+
+
+@login_required
+@require_GET
+def funding_compare(request: HttpRequest) -> HttpResponse:
+    negotiation = _get_negotiation(request)
+    comparison = funding_comparison(negotiation)
+    chart = grouped_bars(
+        [version.get_stage_display() for version in comparison.versions],
+        comparison.chart_series,
+    )
+    context = {
+        "negotiation": negotiation,
+        "comparison": comparison,
+        "chart": chart,
+        "negotiations": Negotiation.objects.only("slug", "name"),
+    }
+    return render(request, "funding/compare.html", context)
+
+
+@login_required
+@require_GET
+def funding_compare_csv(request: HttpRequest) -> HttpResponse:
+    negotiation = _get_negotiation(request)
+    comparison = funding_comparison(negotiation)
+    return csv_response(
+        f"funding-{negotiation.slug}.csv", funding_header(comparison), funding_rows(comparison)
+    )

@@ -1,0 +1,205 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from tracker.forms import PROVISION_SORTS, AmountForm, NoteForm, ProvisionFilterForm, StatusChangeForm
+from tracker.models import (
+    Activity,
+    ActivityKind,
+    Bill,
+    BillAction,
+    PackageVersion,
+    Position,
+    Provision,
+    ProvisionStatus,
+    StaleEditError,
+    TransitionNotAllowed,
+    Vote,
+)
+from tracker.views.access import current_negotiation, permission_needed
+from tracker.views.dashboard import status_counts
+
+PAGE_SIZE = 25
+
+
+def _get_provision(pk: int) -> Provision:
+    return get_object_or_404(
+        Provision.objects.select_related("owner", "parent", "version", "negotiation"), pk=pk
+    )
+
+
+@login_required
+def provision_list(request: HttpRequest) -> HttpResponse:
+    """Provisions, filtered and searched as you type; each filter state is a shareable URL."""
+    negotiation = current_negotiation()
+    filters = ProvisionFilterForm(request.GET or None)
+    provisions = Provision.objects.filter(negotiation=negotiation).select_related("owner")
+    sort = "title"
+    if filters.is_valid():
+        wanted = filters.cleaned_data
+        if wanted["q"]:
+            provisions = provisions.filter(
+                Q(title__icontains=wanted["q"]) | Q(description__icontains=wanted["q"])
+            )
+        for field in ("kind", "category", "status"):
+            if wanted[field]:
+                provisions = provisions.filter(**{field: wanted[field]})
+        if wanted["owner"]:
+            provisions = provisions.filter(owner=wanted["owner"])
+        sort = wanted["sort"] or sort
+    page = Paginator(provisions.order_by(PROVISION_SORTS[sort][0], "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "provisions/list.html#results" if request.htmx else "provisions/list.html"
+    return render(request, template, {
+        "negotiation": negotiation,
+        "filters": filters,
+        "page": page,
+        "query": query.urlencode(),
+        "status_counts": status_counts(negotiation.pk),
+        "can_change": request.user.has_perm("tracker.change_provision"),
+    })
+
+
+@login_required
+def provision_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    provision = _get_provision(pk)
+    return render(request, "provisions/detail.html", _detail_context(request, provision))
+
+
+def _detail_context(request: HttpRequest, provision: Provision, **extra: object) -> dict:
+    versions = list(PackageVersion.objects.filter(negotiation_id=provision.negotiation_id))
+    lines = {line.version_id: line for line in provision.lines.all()}
+    comparison, previous = [], None
+    for version in versions:
+        line = lines.get(version.pk)
+        amount = line.amount if line else None
+        change = amount - previous if amount is not None and previous is not None else None
+        comparison.append({"version": version, "line": line, "change": change})
+        if amount is not None:
+            previous = amount
+    bills = Bill.objects.filter(versions__lines__provision=provision).distinct()
+    context = {
+        "provision": provision,
+        "comparison": comparison,
+        "status_form": None,
+        "history": Activity.objects.filter(
+            provision=provision, kind__in=[ActivityKind.STATUS_CHANGE, ActivityKind.AMOUNT_CHANGE]
+        ).select_related("actor"),
+        "notes": Activity.objects.filter(provision=provision, kind=ActivityKind.NOTE)
+        .select_related("actor"),
+        "positions": Position.objects.filter(provision=provision).current()
+        .select_related("stakeholder").order_by("stance", "stakeholder__name"),
+        "demands": provision.demands.select_related("demanded_by"),
+        "sub_lines": provision.sub_lines.all(),
+        "bill_actions": BillAction.objects.filter(bill__in=bills).select_related("bill")[:15],
+        "votes": Vote.objects.filter(bill__in=bills).select_related("bill")
+        .order_by("-voted_on", "-roll_number")[:15],
+        "note_form": NoteForm(),
+        "can_change": request.user.has_perm("tracker.change_provision"),
+        "can_note": request.user.has_perm("tracker.add_activity"),
+        "can_set_amounts": request.user.has_perm("tracker.change_versionline"),
+    }
+    return context | extra
+
+
+@permission_needed("tracker.change_provision", "change a provision's status")
+@require_POST
+def provision_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a provision's status from its row in the list or from its page.
+
+    The form carries the revision it was based on: a submit based on an older revision is
+    refused (409) with the newer change shown and the user's input kept, ready to resubmit.
+    """
+    provision = _get_provision(pk)
+    form = StatusChangeForm(request.POST, status_choices=ProvisionStatus.choices)
+    conflict, status = None, 200
+    if not form.is_valid():
+        status = 422
+    else:
+        try:
+            provision.change_status(
+                form.cleaned_data["status"], by=request.user, note=form.cleaned_data["note"],
+                based_on_revision=form.cleaned_data["revision"],
+            )
+        except StaleEditError:
+            provision = _get_provision(pk)
+            conflict = _latest_status_change(provision)
+            status = 409
+        except TransitionNotAllowed as refused:
+            form.add_error("status", str(refused))
+            status = 422
+    if not request.htmx:
+        if status == 200:
+            messages.success(request, f"{provision.title} is now {provision.get_status_display()}.")
+            return redirect(_safe_next(request, provision.get_absolute_url()))
+        messages.error(request, "The status was not changed: see the form below.")
+        context = _detail_context(request, provision, status_form=form, conflict=conflict)
+        return TemplateResponse(request, "provisions/detail.html", context, status=status)
+    if status == 200:
+        form = None  # a fresh form for the next change
+    if request.POST.get("shown_in") == "row":
+        return TemplateResponse(request, "provisions/list.html#status-changed-row", {
+            "provision": provision, "form": form, "conflict": conflict, "can_change": True,
+            "status_counts": status_counts(provision.negotiation_id),
+        }, status=status)
+    context = _detail_context(request, provision, status_form=form, conflict=conflict)
+    context["new_history"] = [_latest_status_change(provision)] if status == 200 else []
+    return TemplateResponse(request, "provisions/detail.html#status-changed", context, status=status)
+
+
+def _latest_status_change(provision: Provision) -> Activity | None:
+    return (
+        Activity.objects.filter(provision=provision, kind=ActivityKind.STATUS_CHANGE)
+        .select_related("actor").first()
+    )
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    """Where a no-JS form returns to: the page it came from, if it is on this site."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+@permission_needed("tracker.change_versionline", "change amounts")
+@require_POST
+def provision_amounts(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set the provision's amount in each version (whole, non-negative dollars)."""
+    provision = _get_provision(pk)
+    versions = list(PackageVersion.objects.filter(negotiation_id=provision.negotiation_id))
+    forms = {v.pk: AmountForm(request.POST, prefix=f"v{v.pk}") for v in versions}
+    if not all(form.is_valid() for form in forms.values()):
+        messages.error(request, "No amount was changed: enter whole, non-negative dollars.")
+        context = _detail_context(request, provision, amount_forms=forms)
+        return TemplateResponse(request, "provisions/detail.html", context, status=422)
+    changed = [
+        provision.set_amount(version, forms[version.pk].cleaned_data["amount"], by=request.user)
+        for version in versions
+    ]
+    count = sum(1 for change in changed if change)
+    messages.success(request, f"{count} amount(s) changed." if count else "No amount changed.")
+    return redirect(provision.get_absolute_url())
+
+
+@permission_needed("tracker.add_activity", "add notes")
+@require_POST
+def provision_note(request: HttpRequest, pk: int) -> HttpResponse:
+    provision = _get_provision(pk)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The note is empty or too long (2,000 characters at most).")
+        context = _detail_context(request, provision, note_form=form)
+        return TemplateResponse(request, "provisions/detail.html", context, status=422)
+    Activity.add_note(provision, form.cleaned_data["text"], by=request.user)
+    messages.success(request, "Note added.")
+    return redirect(provision.get_absolute_url())

@@ -1,0 +1,188 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_POST
+
+from tracker.forms import GridFilterForm, NoteForm, PositionForm, StakeholderFilterForm
+from tracker.models import (
+    Activity,
+    Demand,
+    Negotiation,
+    Position,
+    Provision,
+    ProvisionKind,
+    Stakeholder,
+    StakeholderKind,
+    VoteCast,
+)
+from tracker.views.access import current_negotiation, permission_needed
+
+PAGE_SIZE = 50
+GRID_COLUMNS = 16
+GRID_ROWS = 120
+
+
+def _get_stakeholder(pk: int) -> Stakeholder:
+    return get_object_or_404(Stakeholder, pk=pk)
+
+
+@login_required
+def stakeholder_list(request: HttpRequest) -> HttpResponse:
+    filters = StakeholderFilterForm(request.GET or None)
+    stakeholders = Stakeholder.objects.annotate(position_count=Count("positions"))
+    if filters.is_valid():
+        wanted = filters.cleaned_data
+        if wanted["q"]:
+            stakeholders = stakeholders.filter(
+                Q(name__icontains=wanted["q"]) | Q(role__icontains=wanted["q"])
+            )
+        if wanted["kind"]:
+            stakeholders = stakeholders.filter(kind=wanted["kind"])
+        if wanted["chamber"]:
+            stakeholders = stakeholders.in_chamber(wanted["chamber"])
+        if wanted["party"]:
+            stakeholders = stakeholders.filter(party=wanted["party"])
+        if wanted["state"]:
+            stakeholders = stakeholders.filter(state=wanted["state"])
+    page = Paginator(stakeholders.order_by("name"), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "stakeholders/list.html#results" if request.htmx else "stakeholders/list.html"
+    return render(request, template, {"filters": filters, "page": page, "query": query.urlencode()})
+
+
+@login_required
+def stakeholder_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    stakeholder = _get_stakeholder(pk)
+    return render(request, "stakeholders/detail.html", _detail_context(request, stakeholder))
+
+
+def _targets(negotiation: Negotiation) -> tuple[list[Provision], list[Demand]]:
+    provisions = list(Provision.objects.filter(negotiation=negotiation).order_by("kind", "title"))
+    demands = list(Demand.objects.filter(negotiation=negotiation).order_by("title"))
+    return provisions, demands
+
+
+def _detail_context(request: HttpRequest, stakeholder: Stakeholder, **extra: object) -> dict:
+    can_record = request.user.has_perm("tracker.add_position")
+    context = {
+        "stakeholder": stakeholder,
+        "current": Position.objects.filter(stakeholder=stakeholder).current()
+        .select_related("provision", "demand").order_by("provision__title", "demand__title"),
+        "history": stakeholder.positions.select_related(
+            "provision", "demand", "recorded_by", "derived_from_vote"
+        ),
+        "casts": VoteCast.objects.filter(member=stakeholder).select_related("vote")
+        .order_by("-vote__voted_on")[:20],
+        "demands": stakeholder.demands.all(),
+        "can_record": can_record,
+    }
+    if can_record and "position_form" not in extra:
+        provisions, demands = _targets(current_negotiation())
+        context["position_form"] = PositionForm(provisions=provisions, demands=demands)
+    return context | extra
+
+
+@permission_needed("tracker.add_position", "record positions")
+@require_POST
+def position_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a stakeholder's stance; the old one stays in the history."""
+    stakeholder = _get_stakeholder(pk)
+    provisions, demands = _targets(current_negotiation())
+    form = PositionForm(request.POST, provisions=provisions, demands=demands)
+    if not form.is_valid():
+        if not request.htmx:
+            messages.error(request, "The position was not recorded: see the form below.")
+        context = _detail_context(request, stakeholder, position_form=form)
+        template = "stakeholders/detail.html#positions" if request.htmx else "stakeholders/detail.html"
+        return TemplateResponse(request, template, context, status=422)
+    data = form.cleaned_data
+    position = stakeholder.record_position(
+        stance=data["stance"], as_of=data["as_of"], source_url=data["source_url"],
+        statement=data["statement"], statement_kind=data["statement_kind"], by=request.user,
+        **form.target_kwargs(),
+    )
+    if not request.htmx:
+        messages.success(request, f"Recorded: {position}.")
+        return redirect(stakeholder.get_absolute_url())
+    provisions, demands = _targets(current_negotiation())
+    context = _detail_context(
+        request, stakeholder, just_recorded=position,
+        position_form=PositionForm(provisions=provisions, demands=demands),
+    )
+    return TemplateResponse(request, "stakeholders/detail.html#positions", context)
+
+
+@permission_needed("tracker.add_activity", "add notes")
+@require_POST
+def stakeholder_note(request: HttpRequest, pk: int) -> HttpResponse:
+    stakeholder = _get_stakeholder(pk)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The note is empty or too long (2,000 characters at most).")
+        return redirect(stakeholder.get_absolute_url())
+    Activity.add_note(stakeholder, form.cleaned_data["text"], by=request.user)
+    messages.success(request, "Note added.")
+    return redirect(stakeholder.get_absolute_url())
+
+
+@login_required
+def position_grid(request: HttpRequest) -> HttpResponse:
+    """Stakeholders down the side, key provisions and demands across, current stance in each
+    cell. Four queries whatever the size: stakeholders, provisions, demands, positions."""
+    negotiation = current_negotiation()
+    filters = GridFilterForm(request.GET or None)
+    show = filters.cleaned_data["show"] if filters.is_valid() else ""
+    grid = build_position_grid(negotiation, show or "senators")
+    template = "positions/grid.html#grid" if request.htmx else "positions/grid.html"
+    return render(request, template, {"filters": filters, "show": show or "senators", **grid})
+
+
+def build_position_grid(negotiation: Negotiation, show: str) -> dict:
+    """The grid's rows, columns and cells for one filter ("senators", "house", a party, "all")."""
+    positions = Position.objects.filter(
+        Q(provision__negotiation=negotiation) | Q(demand__negotiation=negotiation)
+    )
+    people = Stakeholder.objects.all()
+    if show == "senators":
+        people = people.filter(kind=StakeholderKind.SENATOR)
+    elif show == "house":
+        people = people.filter(kind=StakeholderKind.REPRESENTATIVE)
+    elif show in {"D", "R", "I"}:
+        people = people.filter(party=show)
+    # The key columns: whole packages first, then the most-discussed demands and provisions.
+    provisions = list(
+        Provision.objects.filter(negotiation=negotiation)
+        .annotate(stances=Count("positions", filter=Q(positions__stakeholder__in=people)))
+        .filter(stances__gt=0)
+        .order_by("-stances", "title")[:GRID_COLUMNS]
+    )
+    provisions.sort(key=lambda p: (p.kind != ProvisionKind.PACKAGE, -p.stances, p.title))
+    demands = list(
+        Demand.objects.filter(negotiation=negotiation)
+        .annotate(stances=Count("positions", filter=Q(positions__stakeholder__in=people)))
+        .filter(stances__gt=0).order_by("-stances", "title")[: max(GRID_COLUMNS - len(provisions), 4)]
+    )
+    people = list(
+        people.filter(positions__in=positions).distinct().order_by("name")[:GRID_ROWS]
+    )
+    current = positions.filter(
+        stakeholder__in=[person.pk for person in people]
+    ).current().only(
+        "id", "stakeholder_id", "provision_id", "demand_id", "stance", "as_of", "source_url"
+    )
+    cells = {
+        (p.stakeholder_id, "provision" if p.provision_id else "demand",
+         p.provision_id or p.demand_id): p
+        for p in current
+    }
+    columns = [("provision", p.pk, p) for p in provisions] + [("demand", d.pk, d) for d in demands]
+    rows = [
+        (person, [cells.get((person.pk, kind, pk)) for kind, pk, _ in columns])
+        for person in people
+    ]
+    return {"columns": columns, "rows": rows}

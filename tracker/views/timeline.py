@@ -1,0 +1,49 @@
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from tracker.forms import TimelineFilterForm
+from tracker.models import Activity
+from tracker.views.access import current_negotiation
+
+PAGE_SIZE = 40
+
+
+@login_required
+def timeline(request: HttpRequest) -> HttpResponse:
+    """The negotiation's activity, newest first, filterable, loading more as staff scroll on."""
+    negotiation = current_negotiation()
+    filters = TimelineFilterForm(request.GET or None)
+    activities = Activity.objects.filter(negotiation=negotiation).for_timeline()
+    subject = None
+    if filters.is_valid():
+        wanted = filters.cleaned_data
+        if wanted["kind"]:
+            activities = activities.filter(kind=wanted["kind"])
+        for field in ("provision", "demand", "stakeholder"):
+            if wanted[field]:
+                activities = activities.filter(**{f"{field}_id": wanted[field]})
+                subject = Activity._meta.get_field(field).related_model.objects.filter(
+                    pk=wanted[field]
+                ).first()
+        if wanted["before"]:
+            # Keyset paging: entries older than the last one shown, stable as new ones arrive.
+            anchor = Activity.objects.filter(pk=wanted["before"]).values("occurred_at").first()
+            if anchor:
+                activities = activities.filter(
+                    Q(occurred_at__lt=anchor["occurred_at"])
+                    | Q(occurred_at=anchor["occurred_at"], pk__lt=wanted["before"])
+                )
+    page = list(activities[: PAGE_SIZE + 1])
+    more = len(page) > PAGE_SIZE
+    page = page[:PAGE_SIZE]
+    query = request.GET.copy()
+    query.pop("before", None)
+    if more:
+        query["before"] = page[-1].pk
+    template = "timeline/list.html#page" if request.htmx else "timeline/list.html"
+    return render(request, template, {
+        "filters": filters, "activities": page, "more": more, "next_query": query.urlencode(),
+        "subject": subject,
+    })
