@@ -84,6 +84,7 @@ class _Loader:
         self.demands: dict[str, Demand] = {}
         self.votes: dict[str, Vote] = {}
         self.parents: dict[str, tuple[str, str | None]] = {}
+        self._known: dict[tuple[type[models.Model], tuple[str, ...]], dict[tuple, Any]] = {}
 
     def load(self) -> tuple[Negotiation, LoadReport]:
         record = self.fixture["negotiation"]
@@ -123,7 +124,7 @@ class _Loader:
         self, name: str, model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]
     ) -> Any:
         """Get by natural key, create or update; validate first; save only real changes."""
-        instance = model.objects.filter(**lookup).first()
+        instance = self._existing(model, lookup)
         created = instance is None
         if created:
             instance = model(**lookup)
@@ -135,16 +136,31 @@ class _Loader:
         if created or changed:
             # Field checks (choices, lengths, URLs) here; the database's constraints catch the
             # rest on save, with no query per constraint.
+            # No savepoint per row: a refused row aborts the whole load anyway.
             try:
                 instance.full_clean(validate_unique=False, validate_constraints=False)
-                with transaction.atomic():
-                    instance.save()
+                instance.save()
             except ValidationError as error:
                 raise DemoFixtureError(f"{name}: {_describe(error)}") from error
             except IntegrityError as error:
                 raise DemoFixtureError(f"{name}: refused by the database: {error}") from error
         self.report.count(model, created=created, changed=changed)
+        if created and (model, tuple(sorted(lookup))) in self._known:
+            self._known[(model, tuple(sorted(lookup)))][_key(lookup)] = instance
         return instance
+
+    def _existing(self, model: type[models.Model], lookup: dict[str, Any]) -> Any:
+        """The stored row for `lookup`, from one query per model rather than one per row."""
+        if model is Activity:
+            # Activities are shared with staff and feeds and can be many: ask directly.
+            return model.objects.filter(**lookup).first()
+        fields = tuple(sorted(lookup))
+        if (model, fields) not in self._known:
+            self._known[(model, fields)] = {
+                _key({field: _value(row, field) for field in fields}): row
+                for row in model.objects.all()
+            }
+        return self._known[(model, fields)].get(_key(lookup))
 
     def _set_m2m(self, manager: Any, targets: Iterable[models.Model]) -> None:
         wanted = {target.pk for target in targets}
@@ -436,6 +452,16 @@ class _Loader:
         if key not in loaded:
             raise ValueError(f"unknown {what} {key!r}")
         return loaded[key]
+
+
+def _key(lookup: dict[str, Any]) -> tuple:
+    return tuple(sorted((field, getattr(value, "pk", value)) for field, value in lookup.items()))
+
+
+def _value(row: models.Model, field: str) -> Any:
+    """A row's value for a lookup field; foreign keys by id, as _key reads them."""
+    concrete = row._meta.get_field(field)
+    return getattr(row, concrete.attname)
 
 
 def _date(value: str | date | None) -> date | None:

@@ -1,0 +1,210 @@
+"""Editors change a provision's status inline; a stale submit never overwrites a newer change."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import make_user
+from tracker import roles
+from tracker.models import Activity, ActivityKind, Provision, VersionLine
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def in_text(demo) -> Provision:
+    return Provision.objects.filter(negotiation=demo, status="in_text").order_by("pk").first()
+
+
+def _status_url(provision: Provision) -> str:
+    return reverse("tracker-provision-status", args=[provision.pk])
+
+
+def test_an_editor_changes_a_status_from_the_list_row(client: Client, editor, in_text) -> None:
+    client.force_login(editor)
+
+    response = client.post(
+        _status_url(in_text),
+        {"status": "passed_senate", "revision": in_text.revision, "shown_in": "row"},
+        headers={"HX-Request": "true"},
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in body
+    assert f'id="provision-row-{in_text.pk}"' in body
+    assert 'id="status-counts" class="status-counts" hx-swap-oob="true"' in body
+    in_text.refresh_from_db()
+    assert in_text.status == "passed_senate" and in_text.revision == 2
+    change = Activity.objects.get(provision=in_text, kind=ActivityKind.STATUS_CHANGE)
+    assert change.actor == editor
+
+
+def test_on_the_detail_page_the_change_lands_in_the_history(client: Client, editor, in_text) -> None:
+    client.force_login(editor)
+    response = client.post(
+        _status_url(in_text),
+        {"status": "in_negotiation", "revision": 1, "note": "Talks reopened", "shown_in": "detail"},
+        headers={"HX-Request": "true"},
+    )
+    body = response.content.decode()
+    assert 'id="provision-status"' in body
+    assert 'hx-swap-oob="afterbegin:#status-history"' in body
+    assert "In text → In negotiation" in body
+
+
+def test_without_javascript_the_form_posts_and_redirects(client: Client, editor, in_text) -> None:
+    client.force_login(editor)
+    response = client.post(_status_url(in_text), {"status": "passed_house", "revision": 1})
+    assert response.status_code == 302
+    assert response["Location"] == in_text.get_absolute_url()
+    page = client.get(response["Location"]).content.decode()
+    assert "is now Passed House" in page
+
+
+def test_a_stale_submit_is_refused_and_keeps_the_users_choice(client: Client, editor, in_text) -> None:
+    colleague = make_user("bob", role=roles.EDITOR)
+    in_text.change_status("passed_senate", by=colleague, based_on_revision=1)
+    client.force_login(editor)
+
+    response = client.post(
+        _status_url(in_text),
+        {"status": "dropped", "revision": 1, "note": "Collapsed", "shown_in": "detail"},
+        headers={"HX-Request": "true"},
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 409
+    assert "Not saved: bob changed this provision" in body
+    assert "In text → Passed Senate" in body
+    assert '<option value="dropped" selected>' in body  # the user's choice is kept
+    assert 'value="Collapsed"' in body
+    assert 'name="revision" value="2"' in body  # resubmitting applies it on top
+    in_text.refresh_from_db()
+    assert in_text.status == "passed_senate"
+    assert Activity.objects.filter(provision=in_text, kind=ActivityKind.STATUS_CHANGE).count() == 1
+
+
+def test_a_forged_transition_is_refused(client: Client, editor, demo) -> None:
+    enacted = Provision.objects.get(negotiation=demo, slug="ukraine")
+    client.force_login(editor)
+    response = client.post(_status_url(enacted), {"status": "proposed", "revision": 1},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert "cannot move from Enacted to Proposed" in response.content.decode()
+    enacted.refresh_from_db()
+    assert enacted.status == "enacted"
+
+
+@pytest.mark.parametrize("data", [
+    {"status": "finished", "revision": 1},
+    {"status": "dropped"},
+    {"status": "dropped", "revision": "two"},
+    {"status": "dropped", "revision": 1, "note": "x" * 501},
+])
+def test_a_bad_status_form_changes_nothing(client: Client, editor, in_text, data: dict) -> None:
+    client.force_login(editor)
+    response = client.post(_status_url(in_text), data)
+    assert response.status_code == 422
+    assert "The status was not changed" in response.content.decode()
+    in_text.refresh_from_db()
+    assert (in_text.status, in_text.revision) == ("in_text", 1)
+
+
+def test_notes_are_escaped_wherever_they_are_shown(client: Client, editor, in_text) -> None:
+    client.force_login(editor)
+    client.post(reverse("tracker-provision-note", args=[in_text.pk]),
+                {"text": "<script>alert('x')</script> watch this"})
+    for url in (in_text.get_absolute_url(), reverse("tracker-timeline"), reverse("tracker-home")):
+        page = client.get(url).content.decode()
+        assert "<script>alert" not in page, url
+        assert "&lt;script&gt;alert" in page, url
+
+
+def test_an_admin_sets_amounts_in_whole_dollars(client: Client, admin_user, demo) -> None:
+    provision = Provision.objects.get(negotiation=demo, slug="ukraine")
+    line = VersionLine.objects.get(provision=provision, version__slug="enacted")
+    client.force_login(admin_user)
+    prefix = f"v{line.version_id}-amount"
+    fields = {f"v{v.version_id}-amount": v.amount or "" for v in provision.lines.all()}
+
+    bad = client.post(reverse("tracker-provision-amounts", args=[provision.pk]),
+                      fields | {prefix: "-5"})
+    assert bad.status_code == 422
+    assert "Enter whole dollars" in bad.content.decode()
+    cents = client.post(reverse("tracker-provision-amounts", args=[provision.pk]),
+                        fields | {prefix: "60840000000.50"})
+    assert cents.status_code == 422
+    line.refresh_from_db()
+    assert line.amount == 60_840_000_000
+
+    good = client.post(reverse("tracker-provision-amounts", args=[provision.pk]),
+                       fields | {prefix: "60,850,000,000"})
+    assert good.status_code == 302
+    line.refresh_from_db()
+    assert line.amount == 60_850_000_000
+    change = Activity.objects.get(provision=provision, kind=ActivityKind.AMOUNT_CHANGE)
+    assert change.summary.endswith("$60,840,000,000 → $60,850,000,000")
+
+
+def test_search_and_filters_are_in_the_url_and_narrow_the_list(client: Client, viewer, demo) -> None:
+    client.force_login(viewer)
+    response = client.get(reverse("tracker-provision-list"),
+                          {"q": "asylum", "kind": "policy"}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    titles = list(Provision.objects.filter(negotiation=demo, kind="policy", title__icontains="asylum"))
+    assert titles
+    for provision in titles:
+        assert provision.title in body
+    assert "Ukraine (military" not in body
+
+
+def test_the_list_is_paginated_and_sorted(client: Client, viewer, demo) -> None:
+    client.force_login(viewer)
+    first = client.get(reverse("tracker-provision-list"), {"sort": "title"}).context["page"]
+    assert first.paginator.count == Provision.objects.filter(negotiation=demo).count()
+    assert len(first.object_list) == 25
+    titles = [p.title for p in first.object_list]
+    assert titles == sorted(titles)
+    second = client.get(reverse("tracker-provision-list"), {"sort": "title", "page": 2})
+    assert second.context["page"].number == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_changes_from_the_same_revision_make_exactly_one(demo) -> None:
+    roles.ensure_roles()
+    alice = make_user("alice", role=roles.EDITOR)
+    bob = make_user("bob", role=roles.EDITOR)
+    provision = Provision.objects.filter(negotiation=demo, status="in_text").order_by("pk").first()
+    barrier = threading.Barrier(2)
+    results: dict[str, int] = {}
+
+    def submit(user, status: str) -> None:
+        client = Client()
+        client.force_login(user)
+        barrier.wait()
+        try:
+            response = client.post(_status_url(provision), {"status": status, "revision": 1})
+            results[user.username] = response.status_code
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(alice, "passed_senate")),
+               threading.Thread(target=submit, args=(bob, "dropped"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results.values()) == [302, 409]
+    provision.refresh_from_db()
+    winner = "alice" if results["alice"] == 302 else "bob"
+    assert provision.status == {"alice": "passed_senate", "bob": "dropped"}[winner]
+    assert provision.revision == 2
+    changes = Activity.objects.filter(provision=provision, kind=ActivityKind.STATUS_CHANGE)
+    assert [change.actor.username for change in changes] == [winner]
+    assert provision.history.count() == 2  # created by the demo load, then one change
