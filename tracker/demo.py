@@ -32,6 +32,7 @@ from tracker.models import (
     VoteCast,
     normalise_cast,
 )
+from tracker.whip import ensure_demo_targets
 
 DEMO_FIXTURE = Path(__file__).parent / "fixtures" / "demo" / "negotiation-2023-24.yaml"
 EASTERN = ZoneInfo("America/New_York")
@@ -70,7 +71,10 @@ def load_demo(path: Path = DEMO_FIXTURE) -> tuple[Negotiation, LoadReport]:
     if not isinstance(fixture, dict) or "negotiation" not in fixture:
         raise DemoFixtureError(f"{path} has no 'negotiation' section.")
     with transaction.atomic():
-        return _Loader(fixture).load()
+        negotiation, report = _Loader(fixture).load()
+        # The whip boards for the demo's real votes (Feb 7 cloture, Apr 23 concurrence).
+        ensure_demo_targets(negotiation)
+        return negotiation, report
 
 
 class _Loader:

@@ -18,6 +18,7 @@ EDITOR_PERMISSIONS = {
     "add_demand",
     "change_demand",
     "add_activity",
+    "add_stanceoverride",
 }
 
 

@@ -334,6 +334,7 @@ def _activities(
                 "provision": rng.choice(provisions),
             },
             ActivityKind.DEMAND_CHANGE: {"demand": rng.choice(demands)},
+            ActivityKind.AMOUNT_CHANGE: {"provision": rng.choice(provisions)},
             ActivityKind.VOTE: {"vote": rng.choice(votes)},
             ActivityKind.BILL_ACTION: {},
             ActivityKind.NOTE: {"provision": rng.choice(provisions)},

@@ -1,5 +1,5 @@
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -12,6 +12,7 @@ from tracker.models import (
     Unit,
     VersionLine,
     Vote,
+    VoteTarget,
 )
 from tracker.views.access import current_negotiation
 
@@ -30,6 +31,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "recent_votes": Vote.objects.filter(bill__negotiation=negotiation)
         .select_related("bill").order_by("-voted_on", "-roll_number")[:6],
         "latest_activity": Activity.objects.filter(negotiation=negotiation).for_timeline()[:12],
+        # Votes staff are counting toward: scheduled ones first, then those without a date.
+        "vote_targets": VoteTarget.objects.filter(negotiation=negotiation, vote__isnull=True)
+        .order_by(F("expected_on").asc(nulls_last=True))[:5],
     })
 
 

@@ -1,0 +1,130 @@
+"""A new staff member in a real browser: log in, find a provision, change its status without a
+page reload, record a senator's position; a Viewer finds no edit controls."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.factories import PASSWORD, make_user
+from tracker import roles
+from tracker.demo import load_demo
+from tracker.models import Activity, ActivityKind, Position, Provision, Stakeholder
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # here are not inside it, so Django's async guard does not apply.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def staff(live_server) -> str:
+    roles.ensure_roles()
+    load_demo()
+    make_user("eddie", role=roles.EDITOR)
+    make_user("vera", role=roles.VIEWER)
+    ARTIFACTS.mkdir(exist_ok=True)
+    return live_server.url
+
+
+def _log_in(browser, base: str, username: str, width: int = 1280):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda message: message.type == "error"
+        and errors.append(f"{message.text} at {message.location}"),
+    )
+    page.goto(f"{base}/provisions/")
+    assert "/accounts/login/" in page.url
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/provisions/")
+    page.console_errors = errors
+    return page
+
+
+def test_an_editor_finds_a_provision_and_changes_its_status_in_place(browser, staff) -> None:
+    page = _log_in(browser, staff, "eddie")
+    page.screenshot(path=str(ARTIFACTS / "provisions-list.png"), full_page=True)
+
+    page.fill("input[name=q]", "emergency authority")
+    page.wait_for_url("**q=emergency*")
+    rows = page.locator("#provision-results tbody tr")
+    rows.first.wait_for()
+    assert rows.count() == 1
+    target = Provision.objects.get(slug="border-emergency-authority")
+    assert target.title in rows.first.inner_text()
+
+    page.click(f"text={target.title}")
+    page.wait_for_url(f"**/provisions/{target.pk}/")
+    page.screenshot(path=str(ARTIFACTS / "provision-detail.png"), full_page=True)
+    page.evaluate("window.loadMarker = 'still the same page'")
+    page.select_option("#status-" + str(target.pk) + "-detail", "proposed")
+    page.fill("#note-" + str(target.pk), "Revived for the May re-vote")
+    page.click("#provision-status button[type=submit]")
+
+    page.locator("#status-history").get_by_text("Dropped → Proposed").wait_for()
+    assert page.evaluate("window.loadMarker") == "still the same page"  # no reload
+    assert "Proposed" in page.locator("#provision-status .current-status").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "provision-after-status-change.png"), full_page=True)
+    change = Activity.objects.get(provision=target, kind=ActivityKind.STATUS_CHANGE)
+    assert change.actor.username == "eddie" and change.detail == "Revived for the May re-vote"
+    assert page.console_errors == [], page.console_errors
+
+
+def test_an_editor_records_a_senators_position(browser, staff) -> None:
+    page = _log_in(browser, staff, "eddie")
+    senator = Stakeholder.objects.get(slug="lisa-murkowski")
+    deal = Provision.objects.get(slug="senate-deal-package")
+    page.goto(f"{staff}/stakeholders/{senator.pk}/")
+    page.select_option("select[name=target]", f"provision:{deal.pk}")
+    page.check("input[name=stance][value=lean_oppose]")
+    page.fill("input[name=as_of]", "2024-05-20")
+    page.fill("input[name=source_url]", "https://example.org/murkowski-may")
+    page.fill("textarea[name=statement]", "Now doubts the border title")
+    page.click("#stakeholder-positions button[type=submit]")
+
+    page.locator("text=Recorded: Lean oppose").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "stakeholder-after-position.png"), full_page=True)
+    current = Position.objects.filter(stakeholder=senator, provision=deal).current().get()
+    assert current.stance == "lean_oppose"
+    assert "Lean oppose" in page.locator("#stakeholder-positions table").first.inner_text()
+
+    page.goto(f"{staff}/timeline/")
+    assert "Lisa Murkowski on" in page.locator("#timeline-entries").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "timeline.png"), full_page=True)
+    page.goto(f"{staff}/positions/")
+    page.screenshot(path=str(ARTIFACTS / "position-grid.png"), full_page=True)
+    page.goto(f"{staff}/")
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+
+def test_a_viewer_finds_no_edit_controls(browser, staff) -> None:
+    page = _log_in(browser, staff, "vera", width=390)  # a phone's width
+    page.screenshot(path=str(ARTIFACTS / "provisions-list-phone-viewer.png"), full_page=True)
+    assert page.locator("form.status-form").count() == 0
+    provision = Provision.objects.filter(status="in_text").first()
+    page.goto(f"{staff}/provisions/{provision.pk}/")
+    assert page.locator("form.status-form").count() == 0
+    assert page.locator("text=Add note").count() == 0
+    senator = Stakeholder.objects.get(slug="james-lankford")
+    page.goto(f"{staff}/stakeholders/{senator.pk}/")
+    assert page.locator("text=Record a position").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "stakeholder-phone-viewer.png"), full_page=True)
