@@ -14,7 +14,10 @@ sync: uv
 
 run: sync
 	$(UV) run python manage.py migrate --no-input
+	$(UV) run python manage.py createcachetable
 	$(UV) run python manage.py load_demo
+	# The feeds, replayed offline from the repo's recorded files through the real code path.
+	$(UV) run python manage.py refresh_feeds --replay --senate-session 118-2 --house-year 2024
 	$(UV) run python manage.py runserver $(HOST):$(PORT)
 
 test: sync

@@ -7,7 +7,20 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
-from tracker.models import Activity, ActivityKind, Bill, BillAction, Position, Provision
+from tracker.models import (
+    Activity,
+    ActivityKind,
+    Bill,
+    BillAction,
+    FeedDocument,
+    FeedRun,
+    Position,
+    Provision,
+    StanceOverride,
+    Stakeholder,
+    Vacancy,
+    VoteTarget,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +36,13 @@ def one_of_everything(demo) -> None:
         "text": "Became Public Law No: 118-50.",
     }
     BillAction.objects.create(bill=bill, fingerprint=BillAction.fingerprint_for(**fields), **fields)
+    FeedRun.objects.create(source="senate", scope="118-2")
+    FeedDocument.objects.create(url="https://www.senate.gov/x.xml")
+    Vacancy.objects.create(chamber="senate", state="NJ", vacated_on=date(2024, 8, 20))
+    StanceOverride.objects.create(
+        target=VoteTarget.objects.first(), member=Stakeholder.objects.senators().first(),
+        stance="lean_support", note="Told the office privately", set_on=date(2024, 2, 6),
+    )
 
 
 def _admin_pages() -> list[str]:

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -248,9 +249,35 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Periodic jobs, reviewed with the code. Each entry names a task in tracker/tasks.py; the feed
-# and digest issues add theirs here.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# Periodic jobs, reviewed with the code; hours are Eastern (CELERY_TIMEZONE). Each entry names
+# a task in tracker/tasks.py, which has a management command doing the same by hand.
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "refresh-bills": {"task": "tracker.tasks.refresh_bills", "schedule": crontab(minute="*/15")},
+    # Roll calls every 10 minutes while either chamber may be sitting.
+    "refresh-senate-votes": {
+        "task": "tracker.tasks.refresh_senate_votes",
+        "schedule": crontab(minute="*/10", hour="8-23", day_of_week="mon-fri"),
+    },
+    "refresh-house-votes": {
+        "task": "tracker.tasks.refresh_house_votes",
+        "schedule": crontab(minute="5-59/10", hour="8-23", day_of_week="mon-fri"),
+    },
+    # Nightly, the whole session again: the Senate corrects records days or months later.
+    "recheck-senate-session": {
+        "task": "tracker.tasks.refresh_senate_votes",
+        "schedule": crontab(minute=30, hour=3),
+        "kwargs": {"recheck_all": True},
+    },
+    "recheck-house-year": {
+        "task": "tracker.tasks.refresh_house_votes",
+        "schedule": crontab(minute=45, hour=3),
+        "kwargs": {"recheck_all": True},
+    },
+    "refresh-members": {
+        "task": "tracker.tasks.refresh_members",
+        "schedule": crontab(minute=0, hour=4, day_of_week="mon"),
+    },
+}
 
 # Congress.gov and the other congressional feeds (base URLs can point at a loopback server)
 CONGRESS_API_KEY = env_str("CONGRESS_API_KEY", "")

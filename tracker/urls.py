@@ -9,6 +9,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", dashboard.home, name="tracker-home"),
+    path("healthz", dashboard.health, name="tracker-health"),
     path("provisions/", provisions.provision_list, name="tracker-provision-list"),
     path("provisions/<int:pk>/", provisions.provision_detail, name="tracker-provision-detail"),
     path("provisions/<int:pk>/status", provisions.provision_status, name="tracker-provision-status"),

@@ -157,9 +157,13 @@ def _get_once(
                     continue
                 body = _read_capped(reply, current)
         except httpx.TimeoutException as error:
-            raise FeedUnavailable(f"{_public(current)} timed out ({type(error).__name__})") from None
+            raise FeedUnavailable(
+                f"{_public(current)} timed out ({type(error).__name__})"
+            ) from None
         except httpx.TransportError as error:
-            raise FeedUnavailable(f"{_public(current)} unreachable ({type(error).__name__})") from None
+            raise FeedUnavailable(
+                f"{_public(current)} unreachable ({type(error).__name__})"
+            ) from None
         status = reply.status_code
         if status >= 300 and status not in allow_statuses:
             retry_after = reply.headers.get("retry-after", "")

@@ -16,10 +16,14 @@ from tracker.feeds.safexml import FeedFormatError, count, parse_xml, text
 
 EASTERN = ZoneInfo("America/New_York")
 _ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)?$")
+_STATE_SUFFIX = re.compile(r"\s*\([A-Z]{2}\)$")
 
 
 class RollNotFound(client.FeedError):
     """The Clerk has no such roll (yet): the end of the year's numbering."""
+
+
+PUBLIC_BASE_URL = "https://clerk.house.gov/evs"
 
 
 def roll_url(year: int, number: int) -> str:
@@ -43,9 +47,9 @@ def fetch_roll(
             raise RollNotFound(f"House roll {year}-{number}: not published") from None
         raise
     # The Clerk answers a missing roll with an error page, not a 404.
-    if response.status == 200 and b"rollcall-vote" not in response.body[:4096]:
-        if b"error" in response.body[:4096].lower():
-            raise RollNotFound(f"House roll {year}-{number}: the Clerk served an error page")
+    head = response.body[:4096]
+    if response.status == 200 and b"rollcall-vote" not in head and b"error" in head.lower():
+        raise RollNotFound(f"House roll {year}-{number}: the Clerk served an error page")
     return response
 
 
@@ -61,7 +65,8 @@ def parse_roll(body: bytes, *, source_url: str = "", expected_key: str = "") -> 
         session = _ordinal(text(meta, "session"))
         number = int(text(meta, "rollcall-num"))
         voted_on = datetime.strptime(text(meta, "action-date"), "%d-%b-%Y").date()
-        time_etz = (meta.find("action-time").get("time-etz") if meta.find("action-time") is not None else "") or ""
+        action_time = meta.find("action-time")
+        time_etz = (action_time.get("time-etz") or "") if action_time is not None else ""
         voted_at = (
             datetime.combine(voted_on, time.fromisoformat(time_etz), tzinfo=EASTERN)
             if time_etz
@@ -93,7 +98,8 @@ def parse_roll(body: bytes, *, source_url: str = "", expected_key: str = "") -> 
                 member_id=bioguide,
                 display_name=display,
                 first_name="",
-                last_name=legislator.get("sort-field") or display,
+                # "Bean (FL)" is the Clerk's disambiguation, not part of the name.
+                last_name=_STATE_SUFFIX.sub("", display),
                 party=legislator.get("party") or "",
                 state=legislator.get("state") or "",
                 published_as=text(recorded, "vote"),
@@ -120,7 +126,8 @@ def parse_roll(body: bytes, *, source_url: str = "", expected_key: str = "") -> 
         tie_breaker_by="",
         tie_breaker_vote="",
         modified_at=None,
-        source_url=source_url,
+        # The record keeps its public address, whichever server it was fetched from.
+        source_url=f"{PUBLIC_BASE_URL}/{voted_on.year}/roll{number:03d}.xml",
         casts=tuple(casts),
         candidate_totals=candidates,
     )

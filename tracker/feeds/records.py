@@ -96,7 +96,11 @@ class RollCall:
             return problems
         counted = Counter(normalise_cast(cast.published_as) for cast in self.casts)
         unknown = sorted(
-            {cast.published_as for cast in self.casts if normalise_cast(cast.published_as) == "other"}
+            {
+                cast.published_as
+                for cast in self.casts
+                if normalise_cast(cast.published_as) == "other"
+            }
         )
         if unknown:
             problems.append(f"unknown vote values: {', '.join(repr(v) for v in unknown)}")

@@ -28,6 +28,17 @@ class VoteMenu:
     vote_numbers: tuple[int, ...]
 
 
+# Stored on each vote as its public address, whichever server it was fetched from.
+PUBLIC_BASE_URL = "https://www.senate.gov/legislative/LIS"
+
+
+def public_vote_url(congress: int, session: int, number: int) -> str:
+    return (
+        f"{PUBLIC_BASE_URL}/roll_call_votes/vote{congress}{session}/"
+        f"vote_{congress}_{session}_{number:05d}.xml"
+    )
+
+
 def menu_url(congress: int, session: int) -> str:
     base = settings.SENATE_VOTES_BASE_URL.rstrip("/")
     return f"{base}/roll_call_lists/vote_menu_{congress}_{session}.xml"
@@ -36,8 +47,7 @@ def menu_url(congress: int, session: int) -> str:
 def vote_url(congress: int, session: int, number: int) -> str:
     base = settings.SENATE_VOTES_BASE_URL.rstrip("/")
     return (
-        f"{base}/roll_call_votes/vote{congress}{session}/"
-        f"vote_{congress}_{session}_{number:05d}.xml"
+        f"{base}/roll_call_votes/vote{congress}{session}/vote_{congress}_{session}_{number:05d}.xml"
     )
 
 
@@ -68,7 +78,7 @@ def _get(url: str, headers: dict[str, str] | None = None) -> client.FeedResponse
 
 
 def parse_menu(body: bytes, *, congress: int, session: int) -> VoteMenu:
-    """Vote numbers only; the menu may serve another session, so its congress/session are checked."""
+    """Vote numbers only; the menu may serve another session, so its session is checked."""
     root = parse_xml(body, root="vote_summary", what=f"Senate vote menu {congress}-{session}")
     published = (text(root, "congress"), text(root, "session"))
     if published != (str(congress), str(session)):
@@ -85,6 +95,7 @@ def parse_menu(body: bytes, *, congress: int, session: int) -> VoteMenu:
 
 
 def parse_vote(body: bytes, *, source_url: str = "", expected_key: str = "") -> RollCall:
+    # `source_url` names the file in errors; the record keeps its public senate.gov address.
     """One vote_{congress}_{session}_{number}.xml as a RollCall; FeedFormatError when it is not."""
     what = f"Senate vote {expected_key or source_url}"
     root = parse_xml(body, root="roll_call_vote", what=what)
@@ -145,7 +156,7 @@ def parse_vote(body: bytes, *, source_url: str = "", expected_key: str = "") -> 
         tie_breaker_by=text(root, "tie_breaker/by_whom"),
         tie_breaker_vote=text(root, "tie_breaker/tie_breaker_vote"),
         modified_at=_senate_datetime(modified) if modified else None,
-        source_url=source_url or vote_url(congress, session, number),
+        source_url=public_vote_url(congress, session, number),
         casts=casts,
     )
 

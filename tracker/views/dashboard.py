@@ -58,3 +58,8 @@ def status_counts(negotiation_id: int) -> list[tuple[str, str, int]]:
         .values_list("status").annotate(n=Count("id")).values_list("status", "n")
     )
     return [(value, label, counted.get(value, 0)) for value, label in ProvisionStatus.choices]
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    """For load balancers, container health checks and the page benchmark's baseline."""
+    return HttpResponse("ok", content_type="text/plain")

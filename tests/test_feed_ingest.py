@@ -1,0 +1,200 @@
+"""Ingest: natural keys, idempotence, amended votes updated in place, bad rolls kept out."""
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tracker.feeds import congress, house, senate
+from tracker.feeds.ingest import (
+    BillIndex,
+    IngestError,
+    MemberIndex,
+    ingest_bill,
+    ingest_legislator,
+    ingest_roll_call,
+)
+from tracker.feeds.legislators import Legislator
+from tracker.models import Activity, Bill, BillAction, Stakeholder, Vote, VoteCast
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "feeds"
+VOTE_48 = FIXTURES / "replay/senate/roll_call_votes/vote1182/vote_118_2_00048.xml"
+HOUSE_151 = FIXTURES / "cases/house-roll-2024-151-small.xml"
+
+pytestmark = pytest.mark.django_db
+
+
+def senate_48() -> senate.RollCall:
+    return senate.parse_vote(VOTE_48.read_bytes())
+
+
+def ingest(roll: senate.RollCall) -> str:
+    return ingest_roll_call(roll, members=MemberIndex(roll.chamber), bills=BillIndex()).outcome
+
+
+def test_it_updates_the_demo_vote_in_place_and_writes_nothing_for_the_same_record(demo) -> None:
+    votes, casts, activities = (
+        Vote.objects.count(),
+        VoteCast.objects.count(),
+        Activity.objects.count(),
+    )
+    assert ingest(senate_48()) == "unchanged"
+    assert ingest(senate_48()) == "unchanged"
+    assert (Vote.objects.count(), VoteCast.objects.count(), Activity.objects.count()) == (
+        votes,
+        casts,
+        activities,
+    )
+    assert Vote.objects.get(
+        chamber="senate", congress=118, session=2, roll_number=48
+    ).last_synced_at
+
+
+def test_an_amended_vote_updates_in_place_and_says_so(demo) -> None:
+    roll = senate_48()
+    first = roll.casts[0]
+    flipped = "Nay" if first.published_as == "Yea" else "Yea"
+    yeas, nays = (
+        (roll.yeas - 1, roll.nays + 1) if flipped == "Nay" else (roll.yeas + 1, roll.nays - 1)
+    )
+    amended = dataclasses.replace(
+        roll,
+        yeas=yeas,
+        nays=nays,
+        casts=(dataclasses.replace(first, published_as=flipped), *roll.casts[1:]),
+    )
+    assert ingest(amended) == "updated"
+    vote = Vote.objects.get(chamber="senate", congress=118, session=2, roll_number=48)
+    assert (vote.yeas, vote.nays) == (yeas, nays)
+    member = Stakeholder.objects.get(lis_id=first.member_id)
+    assert VoteCast.objects.get(vote=vote, member=member).published_as == flipped
+    news = Activity.objects.filter(vote=vote, source="senate.gov").get()
+    assert "amended by senate.gov" in news.summary and "1 member vote changed" in news.summary
+    assert news.bill.key == "118-hr-815" and news.negotiation_id == demo.pk
+    assert ingest(amended) == "unchanged"
+    assert Activity.objects.filter(vote=vote, source="senate.gov").count() == 1
+
+
+def test_a_new_vote_creates_its_casts_and_unknown_members_from_the_payload(db) -> None:
+    roll = house.parse_roll(HOUSE_151.read_bytes())
+    members = MemberIndex("house")
+    outcome = ingest_roll_call(roll, members=members, bills=BillIndex())
+    assert outcome.outcome == "created"
+    assert len(outcome.new_members) == 5
+    vote = Vote.objects.get(chamber="house", congress=118, session=2, roll_number=151)
+    assert vote.casts.count() == 5
+    assert sorted(vote.casts.values_list("cast", flat=True)) == [
+        "absent",
+        "no",
+        "present",
+        "yes",
+        "yes",
+    ]
+    bean = Stakeholder.objects.get(bioguide_id="T000002")
+    assert (bean.name, bean.kind, bean.party, bean.state) == ("Bean", "representative", "R", "FL")
+    assert Activity.objects.filter(vote=vote, kind="vote").count() == 1
+    # The same payload again: nothing new, no Activity.
+    assert ingest_roll_call(roll, members=members, bills=BillIndex()).outcome == "unchanged"
+    assert Activity.objects.filter(vote=vote).count() == 1
+
+
+def test_a_changed_result_is_news(db) -> None:
+    roll = house.parse_roll(HOUSE_151.read_bytes())
+    ingest(roll)
+    ingest(dataclasses.replace(roll, result="Failed"))
+    vote = Vote.objects.get(chamber="house", roll_number=151)
+    assert vote.result == "Failed"
+    assert Activity.objects.filter(vote=vote, summary__contains="result Passed → Failed").exists()
+
+
+def test_a_roll_whose_counts_disagree_with_its_members_changes_nothing(demo) -> None:
+    roll = senate_48()
+    before = list(VoteCast.objects.filter(vote__roll_number=48).values_list("pk", "published_as"))
+    with pytest.raises(IngestError, match="senate-118-2-48: yeas: 71 published, 70 listed"):
+        ingest(dataclasses.replace(roll, yeas=71))
+    with pytest.raises(IngestError, match="unknown vote values: 'Maybe'"):
+        casts = (dataclasses.replace(roll.casts[0], published_as="Maybe"), *roll.casts[1:])
+        ingest(dataclasses.replace(roll, casts=casts))
+    with pytest.raises(IngestError, match="members listed twice"):
+        ingest(dataclasses.replace(roll, casts=(*roll.casts, roll.casts[0])))
+    after = list(VoteCast.objects.filter(vote__roll_number=48).values_list("pk", "published_as"))
+    assert before == after
+
+
+def test_it_keeps_published_values_and_normalises_them(db) -> None:
+    roll = house.parse_roll(HOUSE_151.read_bytes())
+    casts = (
+        dataclasses.replace(roll.casts[3], published_as="Present, Giving Live Pair"),
+        *[c for i, c in enumerate(roll.casts) if i != 3],
+    )
+    ingest(dataclasses.replace(roll, casts=casts))
+    cast = VoteCast.objects.get(member__bioguide_id="T000004")
+    assert (cast.published_as, cast.cast) == ("Present, Giving Live Pair", "present")
+
+
+def test_queries_per_vote_do_not_grow_with_its_casts(db) -> None:
+    small = house.parse_roll(HOUSE_151.read_bytes())
+    many = tuple(
+        dataclasses.replace(small.casts[0], member_id=f"X{n:06d}", published_as="Yea")
+        for n in range(60)
+    )
+    big = dataclasses.replace(
+        small, roll_number=152, yeas=60, nays=0, present=0, not_voting=0, casts=many
+    )
+    small_members, big_members = MemberIndex("house"), MemberIndex("house")
+    small_members.ensure(small.casts)
+    big_members.ensure(big.casts)  # member creation is counted apart from the vote
+    with CaptureQueriesContext(connection) as small_queries:
+        ingest_roll_call(small, members=small_members, bills=BillIndex())
+    with CaptureQueriesContext(connection) as big_queries:
+        ingest_roll_call(big, members=big_members, bills=BillIndex())
+    assert len(big_queries) == len(small_queries)
+
+
+def test_a_bill_is_keyed_by_number_and_its_actions_merge_without_duplicates(demo) -> None:
+    import json
+
+    item = json.loads((FIXTURES / "replay/congress/bill/118/hr/815.json").read_text())
+    record = dataclasses.replace(congress.parse_bill(item), title="A new official title")
+    pages = ["actions.json", "actions.offset-2.json"]
+    actions = tuple(
+        congress.parse_action(action)
+        for page in pages
+        for action in json.loads((FIXTURES / "replay/congress/bill/118/hr/815" / page).read_text())[
+            "actions"
+        ]
+    )
+    bills = Bill.objects.count()
+    outcome = ingest_bill(record, congress.ActionList(actions, 4))
+    assert outcome.outcome == "updated"
+    assert Bill.objects.count() == bills
+    bill = Bill.objects.by_key("118-hr-815")
+    assert bill.title == "A new official title"
+    assert bill.actions.count() == 4
+    assert (
+        Activity.objects.filter(bill=bill, kind="bill_action", source="congress.gov").count() == 4
+    )
+    assert ingest_bill(record, congress.ActionList(actions, 4)).outcome == "unchanged"
+    assert Activity.objects.filter(bill=bill, kind="bill_action").count() == 4
+    # A short list (a page went missing) never removes actions.
+    ingest_bill(record, congress.ActionList(actions[:1], 4))
+    assert BillAction.objects.filter(bill=bill).count() == 4
+
+
+def test_it_updates_members_by_bioguide_id(demo) -> None:
+    baldwin = Stakeholder.objects.get(lis_id="S354")
+    person = Legislator(
+        bioguide_id=baldwin.bioguide_id,
+        lis_id="S354",
+        name="Tammy Baldwin",
+        kind="senator",
+        party="I",
+        state="WI",
+        district=None,
+    )
+    assert ingest_legislator(person).outcome == "updated"
+    baldwin.refresh_from_db()
+    assert baldwin.party == "I" and baldwin.name == "Tammy Baldwin"
+    assert ingest_legislator(person).outcome == "unchanged"

@@ -1,0 +1,115 @@
+"""The Feeds page: every source's status with where and when; Refresh now for Editors only."""
+
+import time
+
+import pytest
+from django.urls import reverse
+
+from tracker.feeds import sync
+from tracker.models import FeedRun
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def finished_run(db) -> FeedRun:
+    run = sync.queue_run("senate", "118-2", trigger="schedule")
+    recorder = sync._begin("senate", "118-2", run_id=run.pk, trigger="schedule", progress=None)
+    recorder.run.created = 3
+    return sync._finish(recorder)
+
+
+def test_it_shows_each_source_with_its_origin_and_last_success(
+    client, viewer, finished_run
+) -> None:
+    client.force_login(viewer)
+    response = client.get(reverse("tracker-feeds"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    for origin in ("congress.gov", "senate.gov", "clerk.house.gov", "congress-legislators"):
+        assert f"From {origin}" in page
+    assert "Last success" in page and "Error streak" in page
+    assert f"Run {finished_run.pk}" in page
+    assert "tracker/feeds.css" in page
+    assert "Refresh now" not in page  # viewers cannot refresh
+
+
+def test_it_refuses_a_refresh_from_a_viewer(client, viewer) -> None:
+    client.force_login(viewer)
+    response = client.post(reverse("tracker-feed-refresh", args=["senate"]))
+    assert response.status_code == 403
+    assert b"Only Editors" in response.content
+    assert not FeedRun.objects.exists()
+
+
+def test_it_refuses_get_on_refresh(client, editor) -> None:
+    client.force_login(editor)
+    assert client.get(reverse("tracker-feed-refresh", args=["senate"])).status_code == 405
+
+
+def test_it_sends_anonymous_visitors_to_log_in(client) -> None:
+    assert client.get(reverse("tracker-feeds")).status_code == 302
+
+
+def test_an_editor_refreshes_and_gets_the_runs_fragment(client, editor, monkeypatch) -> None:
+    def fake_enqueue(source: str, *, user: object = None) -> FeedRun:
+        return sync.queue_run(source, user=user)
+
+    monkeypatch.setattr("tracker.views.feeds.enqueue_refresh", fake_enqueue)
+    client.force_login(editor)
+    response = client.post(
+        reverse("tracker-feed-refresh", args=["house"]), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    fragment = response.content.decode()
+    run = FeedRun.objects.get()
+    assert "<html" not in fragment
+    assert 'id="run-status-house"' in fragment
+    assert 'hx-trigger="every 2s"' in fragment  # polls while queued
+    assert run.requested_by == editor
+    polled = client.get(reverse("tracker-feed-run", args=[run.pk]), headers={"HX-Request": "true"})
+    assert 'id="run-status-house"' in polled.content.decode()
+
+
+def test_a_non_htmx_refresh_redirects_back(client, editor, monkeypatch) -> None:
+    monkeypatch.setattr(
+        "tracker.views.feeds.enqueue_refresh",
+        lambda source, user=None: sync.queue_run(source, user=user),
+    )
+    client.force_login(editor)
+    response = client.post(reverse("tracker-feed-refresh", args=["members"]))
+    assert response.status_code == 302 and response.url == reverse("tracker-feeds")
+
+
+def test_with_the_broker_down_refresh_says_the_queue_is_unavailable(
+    client, editor, settings
+) -> None:
+    from tracker.celery import app
+
+    # A closed port stands in for a dead Redis; no request may wait past the short timeouts.
+    saved = app.conf.task_always_eager, app.conf.broker_url
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "redis://127.0.0.1:9/1"
+    app._pool, app.amqp._producer_pool = None, None  # rebuilt for the new broker URL
+    client.force_login(editor)
+    started = time.monotonic()
+    try:
+        response = client.post(
+            reverse("tracker-feed-refresh", args=["senate"]), headers={"HX-Request": "true"}
+        )
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = saved
+        app._pool, app.amqp._producer_pool = None, None  # rebuilt for the new broker URL
+    assert time.monotonic() - started < 10
+    assert response.status_code == 503
+    assert "queue is unavailable" in response.content.decode()
+    assert FeedRun.objects.get().status == "failed"
+
+
+def test_the_run_page_lists_each_error_with_its_item(client, viewer, finished_run) -> None:
+    finished_run.errors = [{"key": "senate-118-2-41", "message": "an HTML page"}]
+    finished_run.save()
+    client.force_login(viewer)
+    page = client.get(reverse("tracker-feed-run", args=[finished_run.pk])).content.decode()
+    assert "senate-118-2-41" in page and "an HTML page" in page and "senate.gov" in page

@@ -1,0 +1,169 @@
+"""Geometry for the small server-rendered SVG charts; the templates draw it.
+
+Every chart must read without colour: each series has its own fill pattern or dash, and every
+bar and line end carries a text label, so print-outs and colour-blind readers lose nothing.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.template.defaultfilters import date as format_date
+
+from tracker.templatetags.tracker import dollars
+
+# Fill patterns defined in templates/funding/_chart_patterns (ids), one per series in order.
+PATTERNS = ["solid", "hatch", "dots", "cross", "stripes", "checks"]
+DASHES = ["", "6 4", "2 3", "10 3 2 3"]
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    pattern: str
+    label: str
+
+    # Coordinates as plain strings: the template would otherwise localise every number.
+    @property
+    def svg(self) -> dict[str, str]:
+        return {
+            "x": f"{self.x:.1f}",
+            "y": f"{self.y:.1f}",
+            "width": f"{self.width:.1f}",
+            "height": f"{self.height:.1f}",
+            "label_x": f"{self.x + self.width + 6:.1f}",
+            "label_y": f"{self.y + self.height - 3:.1f}",
+        }
+
+
+@dataclass(frozen=True)
+class GroupLabel:
+    y: float
+    text: str
+
+
+@dataclass(frozen=True)
+class BarChart:
+    width: int
+    height: int
+    bars: list[Bar]
+    groups: list[GroupLabel]
+    legend: list[tuple[str, str]]
+    description: str
+
+
+def grouped_bars(
+    series_names: list[str], groups: list[tuple[str, list[int | None]]], *, width: int = 720
+) -> BarChart:
+    """Horizontal bars: one group per category, one bar per version, all on one dollar scale."""
+    label_room, value_room, bar_height, gap = 150, 190, 14, 3
+    largest = max((amount or 0 for _, amounts in groups for amount in amounts), default=0) or 1
+    span = width - label_room - value_room
+    bars, labels, y = [], [], 8.0
+    for name, amounts in groups:
+        labels.append(GroupLabel(y + bar_height, name))
+        for index, amount in enumerate(amounts):
+            if amount is None:
+                continue
+            bars.append(
+                Bar(
+                    x=label_room,
+                    y=y,
+                    width=max(span * amount / largest, 1),
+                    height=bar_height,
+                    pattern=PATTERNS[index % len(PATTERNS)],
+                    label=f"{series_names[index]}: {dollars(amount)}",
+                )
+            )
+            y += bar_height + gap
+        y += 14
+    legend = [(PATTERNS[i % len(PATTERNS)], name) for i, name in enumerate(series_names)]
+    description = "; ".join(
+        f"{name}: "
+        + ", ".join(
+            f"{series_names[i]} {dollars(amount)}"
+            for i, amount in enumerate(amounts)
+            if amount is not None
+        )
+        for name, amounts in groups
+    )
+    return BarChart(width, int(y) + 4, bars, labels, legend, description)
+
+
+@dataclass(frozen=True)
+class Line:
+    points: str
+    dash: str
+    label: str
+    end_x: float
+    end_y: float
+
+
+@dataclass(frozen=True)
+class LineChart:
+    width: int
+    height: int
+    lines: list[Line]
+    threshold_y: float
+    threshold_label: str
+    ticks: list[tuple[float, str]]
+    description: str
+
+
+def count_over_time(
+    points: list[tuple[date, int, int]], needed: int, seats: int, *, width: int = 560
+) -> LineChart | None:
+    """Step lines of the yes and no counts by day, with the threshold as a dotted rule."""
+    if not points:
+        return None
+    height, left, right, top, bottom = 180, 36, 130, 10, 24
+    first, last = points[0][0], points[-1][0]
+    days = max((last - first).days, 1)
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def x_of(day: date) -> float:
+        return round(left + plot_w * (day - first).days / days, 1)
+
+    def y_of(count: int) -> float:
+        return round(top + plot_h * (1 - count / seats), 1)
+
+    lines = []
+    for index, (name, pick) in enumerate((("yes", 1), ("no", 2))):
+        coords, previous = [], None
+        for point in points:
+            x, y = x_of(point[0]), y_of(point[pick])
+            if previous is not None:
+                coords.append(f"{x},{previous}")
+            coords.append(f"{x},{y}")
+            previous = y
+        end = points[-1]
+        lines.append(
+            Line(
+                " ".join(coords),
+                DASHES[index],
+                f"{name} {end[pick]}",
+                x_of(end[0]) + 6,
+                y_of(end[pick]) + 4,
+            )
+        )
+    # Keep the two end labels apart when the counts are close.
+    yes_line, no_line = lines
+    if abs(yes_line.end_y - no_line.end_y) < 13:
+        shift = 13 if no_line.end_y >= yes_line.end_y else -13
+        lines[1] = Line(
+            no_line.points, no_line.dash, no_line.label, no_line.end_x, yes_line.end_y + shift
+        )
+    middle = first if days < 2 else points[len(points) // 2][0]
+    ticks = [(x_of(day), format_date(day, "M j")) for day in sorted({first, middle, last})]
+    description = ", ".join(f"{day:%b %-d}: {yes} yes, {no} no" for day, yes, no in points)
+    return LineChart(
+        width,
+        height,
+        lines,
+        y_of(needed),
+        f"{needed} needed",
+        ticks,
+        f"Whip count by day ({needed} needed): {description}.",
+    )

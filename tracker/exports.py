@@ -1,0 +1,131 @@
+"""CSV downloads of what the analysis pages show, safe to open in a spreadsheet.
+
+A cell that starts with =, +, -, @ (or a tab or carriage return, which some spreadsheets skip
+before reading a formula) is prefixed with an apostrophe so it is read as text, never run as a
+formula (OWASP's "CSV injection"). Numbers are written as numbers: a negative difference is data.
+"""
+
+import csv
+import re
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from django.http import HttpResponse
+
+from tracker.funding import Comparison
+from tracker.whip import Board
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """A cell value a spreadsheet will show as written."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float | Decimal):
+        return value
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    if text.startswith(FORMULA_STARTS) or text.lstrip(" ").startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> HttpResponse:
+    """An attachment download of `rows` under `header`, every cell neutralised.
+
+    The file starts with a UTF-8 byte-order mark so Excel reads names like "Luján" right.
+    """
+    # Only plain characters in the header; no quotes, slashes or "..".
+    safe_name = re.sub(r"[^A-Za-z0-9._-]+", "-", filename)
+    safe_name = re.sub(r"\.{2,}", ".", safe_name).strip("-.") or "export"
+    if not safe_name.endswith(".csv"):
+        safe_name += ".csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow([neutralise(cell) for cell in header])
+    for row in rows:
+        writer.writerow([neutralise(cell) for cell in row])
+    return response
+
+
+WHIP_HEADER = [
+    "Counted as",
+    "Member",
+    "Party",
+    "State",
+    "Derived stance",
+    "Overridden",
+    "Override note",
+    "Based on",
+    "Position date",
+    "Stale",
+    "Source",
+    "Recorded by",
+]
+
+
+def whip_board_rows(board: Board) -> list[list]:
+    """One row per member the page lists, in the page's order (by group, then name)."""
+    rows = []
+    for _, label, calls in board.columns:
+        for call in calls:
+            position = call.position
+            rows.append(
+                [
+                    label,
+                    call.member.name,
+                    call.member.party,
+                    call.member.state,
+                    call.derived_group_label,
+                    call.is_overridden,
+                    call.override.note if call.override else "",
+                    str(call.link) if call.link else "",
+                    position.as_of if position else None,
+                    call.is_stale,
+                    position.source_url if position else "",
+                    call.recorded_by,
+                ]
+            )
+    return rows
+
+
+def funding_header(comparison: Comparison) -> list[str]:
+    header = ["Category", "Line", "Unit", "Not summed because"]
+    for version in comparison.versions:
+        header += [version.name, f"Change ({version.get_stage_display()})"]
+    return header
+
+
+def funding_rows(comparison: Comparison) -> list[list]:
+    """The table as the page shows it: lines, category subtotals, total, topline, gap."""
+    rows = []
+    for block in comparison.blocks:
+        for row in block.rows:
+            cells: list = [
+                block.label,
+                ("  " * row.depth) + row.provision.title,
+                row.provision.unit,
+                row.why_not_summed,
+            ]
+            for cell in row.cells:
+                cells += [cell.amount, cell.change]
+            rows.append(cells)
+        rows.append(_summary(f"Subtotal: {block.label}", block.subtotals))
+    rows.append(_summary("Total of the lines", comparison.totals))
+    rows.append(_summary("Stated topline", comparison.stated))
+    rows.append(
+        _summary("Topline not matched by the lines (stated minus lines)", comparison.mismatches)
+    )
+    return rows
+
+
+def _summary(label: str, amounts: list[int | None]) -> list:
+    cells: list = ["", label, "usd", ""]
+    for amount in amounts:
+        cells += [amount, None]
+    return cells

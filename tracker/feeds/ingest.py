@@ -1,0 +1,437 @@
+"""Apply parsed feed records to the database: upserts by natural key, no HTTP.
+
+Each record (a bill with its actions, a roll call with its casts, a legislator) is written in its
+own transaction, so a bad record never takes good ones with it. Every real change writes an
+Activity row; a payload identical to what is stored writes nothing but `last_synced_at`.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from tracker.feeds.congress import ActionList, BillRecord
+from tracker.feeds.legislators import Legislator
+from tracker.feeds.records import BillRef, MemberCast, RollCall
+from tracker.models import (
+    Activity,
+    ActivityKind,
+    Bill,
+    BillAction,
+    Stakeholder,
+    StakeholderKind,
+    Vote,
+    VoteCast,
+    normalise_cast,
+)
+
+EASTERN = ZoneInfo("America/New_York")
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+SOURCE_OF_CHAMBER = {"senate": "senate.gov", "house": "clerk.house.gov"}
+# Vote fields whose change is news (an amended record); the rest are corrections of wording.
+_VOTE_RESULT_FIELDS = ("result", "yeas", "nays", "present", "not_voting", "tie_breaker_vote")
+
+
+class IngestError(Exception):
+    """A record that cannot be stored as it is; the message names it."""
+
+
+@dataclass
+class Outcome:
+    outcome: str
+    new_members: list[str] = field(default_factory=list)
+    detail: str = ""
+
+
+# Members ----------------------------------------------------------------------------------------
+
+
+class MemberIndex:
+    """Stakeholder ids by the id a chamber's feed uses (LIS id or bioguide id), loaded once."""
+
+    def __init__(self, chamber: str) -> None:
+        self.chamber = chamber
+        id_field = "lis_id" if chamber == "senate" else "bioguide_id"
+        self.by_feed_id: dict[str, int] = {
+            feed_id: pk
+            for feed_id, pk in Stakeholder.objects.exclude(**{id_field: ""}).values_list(
+                id_field, "pk"
+            )
+        }
+
+    def ensure(self, casts: tuple[MemberCast, ...]) -> list[str]:
+        """Create the members these casts name that we do not know, from the payload's fields."""
+        unknown = {cast.member_id: cast for cast in casts if cast.member_id not in self.by_feed_id}
+        if not unknown:
+            return []
+        senate = self.chamber == "senate"
+        with transaction.atomic():
+            # One insert for all of a roll's newcomers (a new Congress brings hundreds).
+            created = Stakeholder.objects.bulk_create(
+                _new_member(senate, cast) for cast in unknown.values()
+            )
+        for member, cast in zip(created, unknown.values(), strict=True):
+            self.by_feed_id[cast.member_id] = member.pk
+        return [
+            f"{cast.display_name or cast.last_name} ({cast.member_id})" for cast in unknown.values()
+        ]
+
+
+def _new_member(senate: bool, cast: MemberCast) -> Stakeholder:
+    name = " ".join(part for part in (cast.first_name, cast.last_name) if part) or cast.display_name
+    return Stakeholder(
+        slug=slugify(f"{name} {cast.member_id}")[:80],
+        name=name[:200],
+        kind=StakeholderKind.SENATOR if senate else StakeholderKind.REPRESENTATIVE,
+        role="Senator" if senate else "Representative",
+        party=cast.party[:20],
+        state=cast.state[:2],
+        lis_id=cast.member_id if senate else "",
+        bioguide_id="" if senate else cast.member_id,
+    )
+
+
+# Roll calls -------------------------------------------------------------------------------------
+
+
+class BillIndex:
+    """(congress, type, number) -> (bill id, negotiation id), cached for a run."""
+
+    def __init__(self) -> None:
+        self._cache: dict[BillRef, tuple[int, int | None] | None] = {}
+
+    def get(self, ref: BillRef | None) -> tuple[int, int | None] | None:
+        if ref is None:
+            return None
+        if ref not in self._cache:
+            self._cache[ref] = (
+                Bill.objects.filter(
+                    congress=ref.congress, bill_type=ref.bill_type, number=ref.number
+                )
+                .values_list("pk", "negotiation_id")
+                .first()
+            )
+        return self._cache[ref]
+
+
+def ingest_roll_call(roll: RollCall, *, members: MemberIndex, bills: BillIndex) -> Outcome:
+    """Create or update the vote by chamber + congress + session + roll number, with its casts.
+
+    A roll whose member list disagrees with its own totals, or carries vote values we cannot
+    read, is refused whole (IngestError): the stored vote, if any, stays as it was.
+    """
+    problems = roll.inconsistencies()
+    if problems:
+        raise IngestError(f"{roll.key}: {'; '.join(problems)}")
+    new_members = members.ensure(roll.casts)
+    bill = bills.get(roll.bill)
+    values = {
+        "voted_on": roll.voted_on,
+        "voted_at": roll.voted_at,
+        "question": roll.question,
+        "title": roll.title,
+        "result": roll.result[:200],
+        "majority_requirement": roll.majority_requirement[:5],
+        "yeas": roll.yeas,
+        "nays": roll.nays,
+        "present": roll.present,
+        "not_voting": roll.not_voting,
+        "amendment": roll.amendment[:40],
+        "tie_breaker_by": roll.tie_breaker_by[:100],
+        "tie_breaker_vote": roll.tie_breaker_vote[:20],
+        "source_url": roll.source_url[:500],
+        "source_modified_at": roll.modified_at,
+        "is_confirmed": True,
+    }
+    if bill is not None:
+        values["bill_id"] = bill[0]
+    casts = {
+        members.by_feed_id[cast.member_id]: (
+            cast.published_as[:60],
+            normalise_cast(cast.published_as),
+            cast.party[:20],
+            cast.state[:2],
+        )
+        for cast in roll.casts
+    }
+    now = timezone.now()
+    with transaction.atomic():
+        vote = (
+            Vote.objects.select_for_update()
+            .filter(
+                chamber=roll.chamber,
+                congress=roll.congress,
+                session=roll.session,
+                roll_number=roll.roll_number,
+            )
+            .first()
+        )
+        if vote is None:
+            vote = Vote.objects.create(
+                chamber=roll.chamber,
+                congress=roll.congress,
+                session=roll.session,
+                roll_number=roll.roll_number,
+                last_synced_at=now,
+                **values,
+            )
+            _write_casts(vote, casts, existing={})
+            _record_vote(vote, roll, bill, summary=_new_vote_summary(vote), when=roll.voted_at)
+            return Outcome(CREATED, new_members)
+        changed_fields = [name for name, value in values.items() if getattr(vote, name) != value]
+        before = {name: getattr(vote, name) for name in _VOTE_RESULT_FIELDS}
+        existing = {
+            member_id: (published_as, cast, party, state, pk)
+            for member_id, published_as, cast, party, state, pk in VoteCast.objects.filter(
+                vote=vote
+            ).values_list("member_id", "published_as", "cast", "party", "state", "pk")
+        }
+        cast_changes = _write_casts(vote, casts, existing=existing)
+        if not changed_fields and not cast_changes and vote.last_synced_at:
+            # The same record again: nothing is written, not even a timestamp (the run says when
+            # the source was last read).
+            return Outcome(UNCHANGED, new_members)
+        for name in changed_fields:
+            setattr(vote, name, values[name])
+        vote.last_synced_at = now
+        vote.save(update_fields=[*changed_fields, "last_synced_at"])
+        if not changed_fields and not cast_changes:
+            return Outcome(UNCHANGED, new_members)
+        news = _amendment_summary(vote, before, changed_fields, cast_changes)
+        if news:
+            _record_vote(vote, roll, bill, summary=news, when=now)
+        return Outcome(UPDATED, new_members, detail=news)
+
+
+def _write_casts(
+    vote: Vote,
+    casts: dict[int, tuple[str, str, str, str]],
+    *,
+    existing: dict[int, tuple[str, str, str, str, int]],
+) -> int:
+    """Bulk-write the difference: a constant number of queries whatever the number of casts."""
+    new = [
+        VoteCast(vote=vote, member_id=member_id, published_as=p, cast=c, party=party, state=state)
+        for member_id, (p, c, party, state) in casts.items()
+        if member_id not in existing
+    ]
+    changed = [
+        VoteCast(pk=existing[member_id][4], published_as=p, cast=c, party=party, state=state)
+        for member_id, (p, c, party, state) in casts.items()
+        if member_id in existing and existing[member_id][:4] != (p, c, party, state)
+    ]
+    gone = [existing[member_id][4] for member_id in existing if member_id not in casts]
+    if new:
+        VoteCast.objects.bulk_create(new)
+    if changed:
+        VoteCast.objects.bulk_update(changed, ["published_as", "cast", "party", "state"])
+    if gone and casts:
+        # An amended record no longer lists these members; an empty list never wipes casts.
+        VoteCast.objects.filter(pk__in=gone).delete()
+    return len(new) + len(changed) + (len(gone) if casts else 0)
+
+
+def _new_vote_summary(vote: Vote) -> str:
+    summary = f"{vote.get_chamber_display()} roll call {vote.roll_number}: {vote.question} — "
+    summary += f"{vote.result} ({vote.tally})" if vote.tally else vote.result
+    if vote.tie_breaker_vote:
+        summary += f"; the Vice President broke the tie voting {vote.tie_breaker_vote}"
+    return summary[:300]
+
+
+def _amendment_summary(
+    vote: Vote, before: dict[str, object], changed_fields: list[str], cast_changes: int
+) -> str:
+    """What changed, in words; "" when only wording or bookkeeping changed."""
+    parts = []
+    if "result" in changed_fields:
+        parts.append(f"result {before['result'] or 'unknown'} → {vote.result}")
+    tallies = [name for name in _VOTE_RESULT_FIELDS[1:] if name in changed_fields]
+    if tallies:
+        parts.append(f"tally now {vote.tally}")
+    if cast_changes:
+        parts.append(f"{cast_changes} member vote{'s' if cast_changes != 1 else ''} changed")
+    wording = {"question", "title", "amendment", "voted_on", "voted_at", "bill_id"}
+    if not parts and wording & set(changed_fields):
+        parts.append("record corrected")
+    if not parts:
+        return ""
+    roll = f"{vote.get_chamber_display()} roll call {vote.roll_number}"
+    return f"{roll} amended by {SOURCE_OF_CHAMBER[vote.chamber]}: {', '.join(parts)}"[:300]
+
+
+def _record_vote(
+    vote: Vote,
+    roll: RollCall,
+    bill: tuple[int, int | None] | None,
+    *,
+    summary: str,
+    when: datetime | None,
+) -> None:
+    Activity.objects.create(
+        negotiation_id=bill[1] if bill else None,
+        kind=ActivityKind.VOTE,
+        occurred_at=when or _noon(roll.voted_on),
+        source=SOURCE_OF_CHAMBER[roll.chamber],
+        source_url=roll.source_url[:500],
+        summary=summary,
+        bill_id=bill[0] if bill else None,
+        vote=vote,
+    )
+
+
+# Bills ------------------------------------------------------------------------------------------
+
+
+def ingest_bill(record: BillRecord, actions: ActionList | None) -> Outcome:
+    """Upsert the bill by congress + type + number (never its title) and merge its actions.
+
+    Actions have no upstream id; each is keyed by BillAction.fingerprint_for (date, time, source
+    system, action code, normalised text), because the same event arrives from several source
+    systems with the same date and code but different wording. New actions write Activity; actions
+    the API no longer lists are removed only when the list arrived complete.
+    """
+    now = timezone.now()
+    values = {
+        "title": record.title or None,
+        "introduced_on": record.introduced_on,
+        "latest_action_on": record.latest_action_on,
+        "latest_action_text": record.latest_action_text,
+        "public_law": record.public_law[:20] or None,
+        "source_updated_at": record.updated_at,
+    }
+    # An empty title or law number in a payload never blanks what we have.
+    values = {name: value for name, value in values.items() if value is not None}
+    with transaction.atomic():
+        bill = (
+            Bill.objects.select_for_update()
+            .filter(congress=record.congress, bill_type=record.bill_type, number=record.number)
+            .first()
+        )
+        created = bill is None
+        if created:
+            bill = Bill.objects.create(
+                congress=record.congress,
+                bill_type=record.bill_type,
+                number=record.number,
+                last_synced_at=now,
+                **values,
+            )
+            changed_fields = list(values)
+        else:
+            changed_fields = [
+                name for name, value in values.items() if getattr(bill, name) != value
+            ]
+            for name in changed_fields:
+                setattr(bill, name, values[name])
+            bill.last_synced_at = now
+            bill.save(update_fields=[*changed_fields, "last_synced_at"])
+        new_actions = _merge_actions(bill, actions) if actions is not None else 0
+    if created:
+        return Outcome(CREATED, detail=f"{new_actions} actions")
+    if changed_fields or new_actions:
+        return Outcome(UPDATED, detail=f"{new_actions} new actions")
+    return Outcome(UNCHANGED)
+
+
+def _merge_actions(bill: Bill, actions: ActionList) -> int:
+    existing = dict(BillAction.objects.filter(bill=bill).values_list("fingerprint", "pk"))
+    incoming: dict[str, BillAction] = {}
+    for action in actions.actions:
+        fingerprint = BillAction.fingerprint_for(
+            acted_on=action.acted_on,
+            acted_at_time=action.acted_at_time,
+            source_system_code=action.source_system_code,
+            action_code=action.action_code,
+            text=action.text,
+        )
+        incoming[fingerprint] = BillAction(
+            bill=bill,
+            acted_on=action.acted_on,
+            acted_at_time=action.acted_at_time,
+            text=action.text,
+            action_type=action.action_type[:40],
+            action_code=action.action_code[:20],
+            source_system_code=action.source_system_code,
+            fingerprint=fingerprint,
+        )
+    new = [action for fingerprint, action in incoming.items() if fingerprint not in existing]
+    BillAction.objects.bulk_create(new)
+    Activity.objects.bulk_create(
+        Activity(
+            negotiation_id=bill.negotiation_id,
+            kind=ActivityKind.BILL_ACTION,
+            occurred_at=_action_time(action.acted_on, action.acted_at_time),
+            source="congress.gov",
+            source_url=bill.congress_gov_url + "/all-actions" if bill.congress_gov_url else "",
+            summary=f"{bill.label}: {action.text}"[:300],
+            bill=bill,
+        )
+        for action in new
+    )
+    gone = [pk for fingerprint, pk in existing.items() if fingerprint not in incoming]
+    if gone and actions.complete and incoming:
+        # Re-worded or re-dated upstream: the API's list is the record; a short or empty list
+        # (a missing page) never removes anything.
+        BillAction.objects.filter(pk__in=gone).delete()
+    return len(new)
+
+
+def _action_time(acted_on: date, acted_at: time | None) -> datetime:
+    return datetime.combine(acted_on, acted_at or time(12), tzinfo=EASTERN)
+
+
+def _noon(day: date) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=EASTERN)
+
+
+# Members ----------------------------------------------------------------------------------------
+
+
+def ingest_legislator(legislator: Legislator) -> Outcome:
+    """Create or update a member by bioguide id (or LIS id), keeping our own display name."""
+    with transaction.atomic():
+        member = (
+            Stakeholder.objects.select_for_update()
+            .filter(bioguide_id=legislator.bioguide_id)
+            .first()
+        )
+        if member is None and legislator.lis_id:
+            member = (
+                Stakeholder.objects.select_for_update().filter(lis_id=legislator.lis_id).first()
+            )
+        values = {
+            "bioguide_id": legislator.bioguide_id,
+            "kind": legislator.kind,
+            "party": legislator.party,
+            "state": legislator.state,
+            "district": legislator.district,
+            "in_office": True,
+        }
+        if legislator.lis_id:
+            values["lis_id"] = legislator.lis_id
+        try:
+            if member is None:
+                Stakeholder.objects.create(
+                    slug=slugify(f"{legislator.name} {legislator.bioguide_id}")[:80],
+                    name=legislator.name,
+                    role="Senator" if legislator.kind == "senator" else "Representative",
+                    **values,
+                )
+                return Outcome(CREATED)
+            changed = [name for name, value in values.items() if getattr(member, name) != value]
+            if not changed:
+                return Outcome(UNCHANGED)
+            for name in changed:
+                setattr(member, name, values[name])
+            with transaction.atomic():
+                member.save(update_fields=changed)
+        except IntegrityError as error:
+            raise IngestError(
+                f"{legislator.bioguide_id}: another member already has LIS id "
+                f"{legislator.lis_id} ({error})"
+            ) from None
+        return Outcome(UPDATED, detail=", ".join(changed))

@@ -1,0 +1,544 @@
+"""Refresh workflows: one function per source, each recording a FeedRun. No HTTP here: the
+adapters fetch, `ingest` writes, and this module decides what to fetch and records the outcome.
+
+Every failure of one item is an error on the run naming the item, and the run goes on. A failure
+of the whole source (the menu cannot be read, senate.gov blocks us, the API key is refused) fails
+the run and keeps every stored row as it was; a transient one is re-raised for the task to retry.
+"""
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tracker.feeds import congress, house, legislators, senate
+from tracker.feeds.client import FeedError, FeedResponse, FeedUnavailable
+from tracker.feeds.ingest import (
+    CREATED,
+    UNCHANGED,
+    UPDATED,
+    BillIndex,
+    IngestError,
+    MemberIndex,
+    Outcome,
+    ingest_bill,
+    ingest_legislator,
+    ingest_roll_call,
+)
+from tracker.feeds.records import BillRef, RollCall
+from tracker.models import Bill, FeedDocument, FeedRun, FeedRunStatus, FeedSource, Vote
+
+Progress = Callable[[FeedRun], None]
+# Votes re-checked on every run for corrections (the Senate's modify_date, the House has none);
+# a nightly run re-checks the whole session with conditional requests.
+RECENT_RECHECK = 20
+# Give up on a source after this many unreachable items in a row: it is down, not one bad file.
+MAX_CONSECUTIVE_UNAVAILABLE = 3
+MAX_NEW_HOUSE_ROLLS = 1500
+_FLUSH_EVERY = 10
+
+
+class RefreshFailed(FeedUnavailable):
+    """The whole source could not be read this time; the run records why. Retry later."""
+
+
+# Runs and the lock ------------------------------------------------------------------------------
+
+
+def queue_run(
+    source: str, scope: str = "", *, user: object = None, trigger: str = "manual"
+) -> FeedRun:
+    """A queued run for a refresh about to be enqueued, so the page can poll it at once."""
+    return FeedRun.objects.create(source=source, scope=scope, trigger=trigger, requested_by=user)
+
+
+class QueueUnavailable(Exception):
+    """The broker could not take the task (Redis down or hung); the run says so."""
+
+
+def enqueue_refresh(source: str, *, user: object = None) -> FeedRun:
+    """Queue a refresh of `source` now and return its run, which the page polls.
+
+    The broker is given one short try (2-second socket timeouts, no publish retries), so a
+    request never waits on a dead Redis; QueueUnavailable then says so and the run is failed.
+    """
+    from tracker import tasks  # the tasks module imports this one
+
+    task = {
+        FeedSource.CONGRESS: tasks.refresh_bills,
+        FeedSource.SENATE: tasks.refresh_senate_votes,
+        FeedSource.HOUSE: tasks.refresh_house_votes,
+        FeedSource.MEMBERS: tasks.refresh_members,
+    }[FeedSource(source)]
+    run = queue_run(source, user=user, trigger="manual")
+    try:
+        task.apply_async(kwargs={"run_id": run.pk}, retry=False)
+    except Exception as error:  # kombu raises several unrelated types for a dead broker
+        run.refresh_from_db()
+        if run.status == FeedRunStatus.QUEUED:
+            now = timezone.now()
+            run.status, run.started_at, run.finished_at = FeedRunStatus.FAILED, now, now
+            run.message = f"The task queue is unavailable ({type(error).__name__})."
+            run.save()
+            raise QueueUnavailable(run.message) from error
+        # Eager mode (no REDIS_URL): the run itself failed and recorded why.
+    run.refresh_from_db()
+    return run
+
+
+class RunRecorder:
+    """Counts and errors of one run, saved every few items so the page can show progress."""
+
+    def __init__(self, run: FeedRun, progress: Progress | None) -> None:
+        self.run = run
+        self.progress = progress
+        self._unsaved = 0
+
+    def count(self, outcome: Outcome) -> None:
+        setattr(self.run, outcome.outcome, getattr(self.run, outcome.outcome) + 1)
+        self.run.new_members.extend(outcome.new_members)
+        self.step()
+
+    def error(self, key: str, message: str) -> None:
+        self.run.failed += 1
+        self.run.errors.append({"key": key, "message": str(message)[:500]})
+        self.step()
+
+    def skip(self) -> None:
+        self.run.skipped += 1
+        self.step()
+
+    def fetched(self) -> None:
+        self.run.fetched += 1
+
+    def total(self, total: int) -> None:
+        self.run.progress_total = total
+        self.flush()
+
+    def step(self) -> None:
+        self.run.progress_done += 1
+        self._unsaved += 1
+        if self._unsaved >= _FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        self._unsaved = 0
+        self.run.save()
+        if self.progress:
+            self.progress(self.run)
+
+
+def _begin(
+    source: str, scope: str, *, run_id: int | None, trigger: str, progress: Progress | None
+) -> RunRecorder:
+    """Claim the source's lock by marking the run `running`; the run is `skipped` if it is held."""
+    now = timezone.now()
+    # A worker killed past its hard time limit leaves a `running` row behind: release it.
+    stale_before = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    FeedRun.objects.filter(
+        source=source, status=FeedRunStatus.RUNNING, started_at__lt=stale_before
+    ).update(status=FeedRunStatus.ABANDONED, finished_at=now, message="The worker stopped mid-run.")
+    run = FeedRun.objects.filter(pk=run_id).first() if run_id else None
+    if run is None or run.status != FeedRunStatus.QUEUED:
+        # A retry of a task whose queued run already finished gets a run of its own.
+        run = FeedRun(source=source, trigger=trigger)
+    run.scope, run.status, run.started_at = scope, FeedRunStatus.RUNNING, now
+    try:
+        with transaction.atomic():
+            run.save()
+    except IntegrityError:
+        run.status, run.finished_at = FeedRunStatus.SKIPPED, now
+        run.message = "Another refresh of this source was running; this one did nothing."
+        run.save()
+        if progress:
+            progress(run)
+    return RunRecorder(run, progress)
+
+
+@contextmanager
+def _guarded(recorder: RunRecorder) -> Iterator[None]:
+    """Whatever stops a run (a time limit, a bug), the run says so instead of staying `running`."""
+    try:
+        yield
+    except BaseException as error:
+        if recorder.run.status == FeedRunStatus.RUNNING:
+            _finish(recorder, fatal=f"stopped by {type(error).__name__}: {error}")
+        raise
+
+
+def _finish(recorder: RunRecorder, *, fatal: str = "") -> FeedRun:
+    run = recorder.run
+    run.finished_at = timezone.now()
+    if fatal:
+        run.status = FeedRunStatus.FAILED
+        run.message = fatal[:300]
+    elif run.failed:
+        run.status = FeedRunStatus.PARTIAL
+    else:
+        run.status = FeedRunStatus.SUCCEEDED
+    run.progress_done = max(run.progress_done, run.progress_total)
+    recorder.flush()
+    return run
+
+
+def _fail(recorder: RunRecorder, key: str, error: Exception, *, raise_retryable: bool) -> FeedRun:
+    recorder.run.errors.append({"key": key, "message": str(error)[:500]})
+    run = _finish(recorder, fatal=f"{key}: {error}")
+    if raise_retryable and getattr(error, "retryable", False):
+        raise RefreshFailed(f"{run.get_source_display()} run {run.pk}: {error}") from error
+    return run
+
+
+# Change detection per file ----------------------------------------------------------------------
+
+
+class Documents:
+    """FeedDocument rows for a batch of URLs, loaded in one query."""
+
+    def __init__(self, urls: Iterable[str]) -> None:
+        self.by_url = {doc.url: doc for doc in FeedDocument.objects.filter(url__in=list(urls))}
+
+    def validators(self, url: str) -> dict[str, str]:
+        doc = self.by_url.get(url)
+        return {"etag": doc.etag, "last_modified": doc.last_modified} if doc else {}
+
+    def unchanged(self, url: str, response: FeedResponse) -> bool:
+        if response.not_modified:
+            return True
+        doc = self.by_url.get(url)
+        return doc is not None and doc.sha256 == hashlib.sha256(response.body).hexdigest()
+
+    def remember(self, url: str, response: FeedResponse) -> None:
+        """Called only after the file was stored, so a failed ingest is retried next time."""
+        now = timezone.now()
+        values = {
+            "etag": response.headers.get("etag", "")[:200],
+            "last_modified": response.headers.get("last-modified", "")[:100],
+            "sha256": hashlib.sha256(response.body).hexdigest(),
+            "fetched_at": now,
+            "changed_at": now,
+        }
+        doc, _ = FeedDocument.objects.update_or_create(url=url, defaults=values)
+        self.by_url[url] = doc
+
+
+# Roll calls (both chambers) ---------------------------------------------------------------------
+
+Fetch = Callable[[dict[str, str]], FeedResponse]
+
+
+class _RollBatch:
+    """Fetch, parse and store roll calls one by one, sharing the member, bill and file indexes."""
+
+    def __init__(
+        self,
+        recorder: RunRecorder,
+        chamber: str,
+        parse: Callable[[bytes, str, str], RollCall],
+        urls: Iterable[str],
+    ) -> None:
+        self.recorder = recorder
+        self.parse = parse
+        self.documents = Documents(urls)
+        self.members = MemberIndex(chamber)
+        self.bills = BillIndex()
+        self.unavailable_in_a_row = 0
+
+    def take(self, key: str, url: str, fetch: Fetch) -> str:
+        """Handle one roll; return a message when the whole source should stop, else ""."""
+        try:
+            response = fetch(self.documents.validators(url))
+        except FeedUnavailable as error:
+            self.recorder.error(key, str(error))
+            self.unavailable_in_a_row += 1
+            if self.unavailable_in_a_row >= MAX_CONSECUTIVE_UNAVAILABLE:
+                return (
+                    f"{key}: gave up after {self.unavailable_in_a_row} unreachable files in a row"
+                )
+            return ""
+        except FeedError as error:
+            self.recorder.error(key, str(error))
+            return ""
+        self.unavailable_in_a_row = 0
+        return self.store(key, url, response)
+
+    def store(self, key: str, url: str, response: FeedResponse) -> str:
+        self.recorder.fetched()
+        if self.documents.unchanged(url, response):
+            self.recorder.count(Outcome(UNCHANGED))
+            return ""
+        try:
+            roll = self.parse(response.body, url, key)
+            outcome = ingest_roll_call(roll, members=self.members, bills=self.bills)
+        except (FeedError, IngestError) as error:
+            self.recorder.error(key, str(error))
+            return ""
+        except IntegrityError as error:
+            self.recorder.error(key, f"refused by the database: {error}")
+            return ""
+        self.documents.remember(url, response)
+        self.recorder.count(outcome)
+        return ""
+
+
+def refresh_senate(
+    congress_number: int,
+    session: int,
+    *,
+    recheck_all: bool = False,
+    run_id: int | None = None,
+    trigger: str = "schedule",
+    progress: Progress | None = None,
+    raise_retryable: bool = False,
+) -> FeedRun:
+    """Discover the session's votes from its menu; fetch new ones and re-check recent ones.
+
+    senate.gov answering 403 stops the run at once (it is blocking us): stored votes stay as they
+    were, the run fails, and the Feeds page shows the source as stale until a run succeeds.
+    """
+    scope = f"{congress_number}-{session}"
+    recorder = _begin(FeedSource.SENATE, scope, run_id=run_id, trigger=trigger, progress=progress)
+    if recorder.run.status == FeedRunStatus.SKIPPED:
+        return recorder.run
+    with _guarded(recorder):
+        try:
+            menu = senate.fetch_menu(congress_number, session)
+        except FeedError as error:
+            return _fail(recorder, f"menu {scope}", error, raise_retryable=raise_retryable)
+        synced = set(
+            Vote.objects.filter(
+                chamber="senate",
+                congress=congress_number,
+                session=session,
+                last_synced_at__isnull=False,
+            ).values_list("roll_number", flat=True)
+        )
+        numbers = sorted(menu.vote_numbers)
+        recent = set(numbers[-RECENT_RECHECK:])
+        wanted = [n for n in numbers if recheck_all or n not in synced or n in recent]
+        recorder.run.skipped += len(numbers) - len(wanted)
+        urls = {n: senate.vote_url(congress_number, session, n) for n in wanted}
+        batch = _RollBatch(
+            recorder,
+            "senate",
+            lambda body, url, key: senate.parse_vote(body, source_url=url, expected_key=key),
+            urls.values(),
+        )
+        recorder.total(len(wanted))
+        for number in wanted:
+            key = f"senate-{congress_number}-{session}-{number}"
+            try:
+                fatal = batch.take(
+                    key,
+                    urls[number],
+                    lambda validators, n=number: senate.fetch_vote(
+                        congress_number, session, n, **validators
+                    ),
+                )
+            except senate.SenateBlocked as error:
+                return _fail(recorder, key, error, raise_retryable=raise_retryable)
+            if fatal:
+                return _fail(recorder, key, RefreshFailed(fatal), raise_retryable=raise_retryable)
+        return _finish(recorder)
+
+
+def current_year() -> int:
+    return timezone.localdate().year
+
+
+def current_session() -> tuple[int, int]:
+    """Today's congress and session (a session runs with the calendar year)."""
+    return house_session(current_year())
+
+
+def house_session(year: int) -> tuple[int, int]:
+    """The congress and session a calendar year's House rolls belong to."""
+    return (year - 1789) // 2 + 1, 1 if year % 2 else 2
+
+
+def refresh_house(
+    year: int,
+    *,
+    recheck_all: bool = False,
+    run_id: int | None = None,
+    trigger: str = "schedule",
+    progress: Progress | None = None,
+    raise_retryable: bool = False,
+) -> FeedRun:
+    """Fetch the year's rolls after the last one we synced, until the Clerk has no more, and
+    re-check recent ones by content hash (the House publishes no modification date)."""
+    congress_number, session = house_session(year)
+    recorder = _begin(
+        FeedSource.HOUSE, str(year), run_id=run_id, trigger=trigger, progress=progress
+    )
+    if recorder.run.status == FeedRunStatus.SKIPPED:
+        return recorder.run
+    with _guarded(recorder):
+        synced = sorted(
+            Vote.objects.filter(
+                chamber="house",
+                congress=congress_number,
+                session=session,
+                last_synced_at__isnull=False,
+            ).values_list("roll_number", flat=True)
+        )
+        recheck = synced if recheck_all else synced[-RECENT_RECHECK:]
+        batch = _RollBatch(
+            recorder, "house", _parse_house, (house.roll_url(year, n) for n in recheck)
+        )
+        recorder.total(len(recheck))
+        for number in recheck:
+            fatal = batch.take(
+                _house_key(year, number),
+                house.roll_url(year, number),
+                lambda validators, n=number: house.fetch_roll(year, n, **validators),
+            )
+            if fatal:
+                return _fail(
+                    recorder, str(year), RefreshFailed(fatal), raise_retryable=raise_retryable
+                )
+        # Discovery: the Clerk has no index, so ask for the next roll until there is none.
+        last = synced[-1] if synced else 0
+        for number in range(last + 1, last + 1 + MAX_NEW_HOUSE_ROLLS):
+            key = _house_key(year, number)
+            try:
+                response = house.fetch_roll(year, number)
+            except house.RollNotFound:
+                break
+            except FeedUnavailable as error:
+                return _fail(recorder, key, error, raise_retryable=raise_retryable)
+            except FeedError as error:
+                recorder.error(key, str(error))
+                continue
+            recorder.run.progress_total += 1
+            batch.store(key, house.roll_url(year, number), response)
+        return _finish(recorder)
+
+
+def _house_key(year: int, number: int) -> str:
+    congress_number, session = house_session(year)
+    return f"house-{congress_number}-{session}-{number}"
+
+
+def _parse_house(body: bytes, url: str, key: str) -> RollCall:
+    return house.parse_roll(body, source_url=url, expected_key=key)
+
+
+# Bills ------------------------------------------------------------------------------------------
+
+
+def negotiation_bill_keys() -> list[str]:
+    """The bills the office follows: those attached to a negotiation."""
+    return [bill.key for bill in Bill.objects.filter(negotiation__isnull=False)]
+
+
+def refresh_bills(
+    bill_keys: list[str] | None = None,
+    *,
+    run_id: int | None = None,
+    trigger: str = "schedule",
+    progress: Progress | None = None,
+    raise_retryable: bool = False,
+) -> FeedRun:
+    """Each bill costs one item request when its updateDate has not moved; actions otherwise."""
+    keys = bill_keys if bill_keys is not None else negotiation_bill_keys()
+    scope = keys[0] if len(keys) == 1 else f"{len(keys)} bills"
+    recorder = _begin(FeedSource.CONGRESS, scope, run_id=run_id, trigger=trigger, progress=progress)
+    if recorder.run.status == FeedRunStatus.SKIPPED:
+        return recorder.run
+    with _guarded(recorder):
+        recorder.total(len(keys))
+        for key in keys:
+            try:
+                ref = _bill_ref(key)
+            except ValueError as error:
+                recorder.error(key, str(error))
+                continue
+            stored = (
+                Bill.objects.filter(
+                    congress=ref.congress, bill_type=ref.bill_type, number=ref.number
+                )
+                .values_list("source_updated_at", "last_synced_at")
+                .first()
+            )
+            try:
+                record = congress.fetch_bill(ref)
+                recorder.fetched()
+                if stored and stored[1] and record.updated_at and stored[0] == record.updated_at:
+                    recorder.count(Outcome(UNCHANGED))
+                    continue
+                actions = congress.fetch_actions(ref)
+                outcome = ingest_bill(record, actions)
+            except (congress.RateLimitLow, congress.CongressFeedError) as error:
+                if isinstance(error, congress.RateLimitLow) or "API key" in str(error):
+                    # Every further request would fail the same way.
+                    return _fail(recorder, key, error, raise_retryable=raise_retryable)
+                recorder.error(key, str(error))
+                continue
+            except FeedUnavailable as error:
+                return _fail(recorder, key, error, raise_retryable=raise_retryable)
+            except FeedError as error:
+                recorder.error(key, str(error))
+                continue
+            except IntegrityError as error:
+                recorder.error(key, f"refused by the database: {error}")
+                continue
+            recorder.count(outcome)
+        return _finish(recorder)
+
+
+def _bill_ref(key: str) -> BillRef:
+    """ "118-hr-815" -> BillRef."""
+    parts = key.strip().lower().split("-")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[2].isdigit():
+        raise ValueError(f"not a bill key (expected e.g. 118-hr-815): {key!r}")
+    return BillRef(int(parts[0]), parts[1], int(parts[2]))
+
+
+# Members ----------------------------------------------------------------------------------------
+
+
+def refresh_members(
+    *,
+    run_id: int | None = None,
+    trigger: str = "schedule",
+    progress: Progress | None = None,
+    raise_retryable: bool = False,
+) -> FeedRun:
+    """Create and update senators and representatives from legislators-current."""
+    recorder = _begin(
+        FeedSource.MEMBERS, "current", run_id=run_id, trigger=trigger, progress=progress
+    )
+    if recorder.run.status == FeedRunStatus.SKIPPED:
+        return recorder.run
+    with _guarded(recorder):
+        try:
+            people = legislators.fetch_current()
+        except FeedError as error:
+            return _fail(recorder, "legislators-current", error, raise_retryable=raise_retryable)
+        recorder.run.fetched = len(people)
+        recorder.total(len(people))
+        for person in people:
+            try:
+                outcome = ingest_legislator(person)
+            except IngestError as error:
+                recorder.error(person.bioguide_id, str(error))
+                continue
+            recorder.count(outcome)
+        return _finish(recorder)
+
+
+__all__ = [
+    "CREATED",
+    "UPDATED",
+    "RefreshFailed",
+    "queue_run",
+    "refresh_bills",
+    "refresh_house",
+    "refresh_members",
+    "refresh_senate",
+]
