@@ -1,9 +1,10 @@
 """Administrators manage every record in the Django admin; other roles cannot get in."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
@@ -12,14 +13,17 @@ from tracker.models import (
     ActivityKind,
     Bill,
     BillAction,
+    DigestDelivery,
+    DigestPreference,
     FeedDocument,
     FeedRun,
     Position,
     Provision,
-    StanceOverride,
     Stakeholder,
+    StanceOverride,
     Vacancy,
     VoteTarget,
+    Watch,
 )
 
 pytestmark = pytest.mark.django_db
@@ -40,9 +44,26 @@ def one_of_everything(demo) -> None:
     FeedDocument.objects.create(url="https://www.senate.gov/x.xml")
     Vacancy.objects.create(chamber="senate", state="NJ", vacated_on=date(2024, 8, 20))
     StanceOverride.objects.create(
-        target=VoteTarget.objects.first(), member=Stakeholder.objects.senators().first(),
-        stance="lean_support", note="Told the office privately", set_on=date(2024, 2, 6),
+        target=VoteTarget.objects.first(),
+        member=Stakeholder.objects.senators().first(),
+        stance="lean_support",
+        note="Told the office privately",
+        set_on=date(2024, 2, 6),
     )
+    someone = get_user_model().objects.create_user("watcher", "watcher@example.com")
+    Watch.objects.create(user=someone, negotiation=demo)
+    DigestPreference.objects.create(user=someone)
+    DigestDelivery.objects.create(
+        user=someone,
+        period="daily:2024-02-07",
+        covers_from=datetime(2024, 2, 6, 12, tzinfo=UTC),
+        covers_until=datetime(2024, 2, 7, 12, tzinfo=UTC),
+    )
+
+
+# Records that are only ever written by the app (a delivery log, an override's history) have
+# no add page, by design.
+NO_ADD_PAGE = {"digestdelivery", "stanceoverride"}
 
 
 def _admin_pages() -> list[str]:
@@ -50,7 +71,9 @@ def _admin_pages() -> list[str]:
     urls = []
     for model in admin.site._registry:
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
-        urls += [reverse(f"{prefix}_changelist"), reverse(f"{prefix}_add")]
+        urls.append(reverse(f"{prefix}_changelist"))
+        if model._meta.model_name not in NO_ADD_PAGE:
+            urls.append(reverse(f"{prefix}_add"))
         first = model._default_manager.order_by("pk").first()
         if first is None:
             # Only third-party models (allauth's) may be empty in the demo.

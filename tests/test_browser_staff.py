@@ -47,8 +47,9 @@ def _log_in(browser, base: str, username: str, width: int = 1280):
     errors: list[str] = []
     page.on(
         "console",
-        lambda message: message.type == "error"
-        and errors.append(f"{message.text} at {message.location}"),
+        lambda message: (
+            message.type == "error" and errors.append(f"{message.text} at {message.location}")
+        ),
     )
     page.goto(f"{base}/provisions/")
     assert "/accounts/login/" in page.url

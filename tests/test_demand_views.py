@@ -15,10 +15,14 @@ def _demand_data(**changes) -> dict:
     gonzales = Stakeholder.objects.get(slug="tony-gonzales")
     judges = Provision.objects.get(slug="immigration-judges-surge")
     return {
-        "title": "Hire 100 more immigration judges", "demanded_by": gonzales.pk,
-        "asks": "Fund 100 judge teams at the border", "in_exchange_for": "Votes for the supplemental",
-        "raised_on": "2024-01-10", "source_url": "https://example.org/gonzales",
-        "provisions": [judges.pk], "notes": "",
+        "title": "Hire 100 more immigration judges",
+        "demanded_by": gonzales.pk,
+        "asks": "Fund 100 judge teams at the border",
+        "in_exchange_for": "Votes for the supplemental",
+        "raised_on": "2024-01-10",
+        "source_url": "https://example.org/gonzales",
+        "provisions": [judges.pk],
+        "notes": "",
     } | changes
 
 
@@ -34,12 +38,15 @@ def test_an_editor_adds_a_demand_and_it_reaches_the_timeline(client: Client, edi
     assert "Votes for the supplemental" in page and "Tony Gonzales" in page
 
 
-@pytest.mark.parametrize(("changes", "error"), [
-    ({"title": ""}, "This field is required."),
-    ({"source_url": "javascript:alert(1)"}, "Enter a valid URL."),
-    ({"raised_on": "2999-01-01"}, "cannot be raised in the future"),
-    ({"provisions": [999999]}, "Select a valid choice."),
-])
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"title": ""}, "This field is required."),
+        ({"source_url": "javascript:alert(1)"}, "Enter a valid URL."),
+        ({"raised_on": "2999-01-01"}, "cannot be raised in the future"),
+        ({"provisions": [999999]}, "Select a valid choice."),
+    ],
+)
 def test_a_bad_demand_form_is_shown_again_and_saves_nothing(
     client: Client, editor, demo, changes: dict, error: str
 ) -> None:
@@ -48,8 +55,10 @@ def test_a_bad_demand_form_is_shown_again_and_saves_nothing(
     response = client.post(reverse("tracker-demand-create"), _demand_data(**changes))
     assert response.status_code == 422
     assert error in response.content.decode()
-    assert 'value="Fund 100 judge teams at the border"' in response.content.decode() or \
-        "Fund 100 judge teams at the border" in response.content.decode()
+    assert (
+        'value="Fund 100 judge teams at the border"' in response.content.decode()
+        or "Fund 100 judge teams at the border" in response.content.decode()
+    )
     assert Demand.objects.count() == before
 
 
@@ -61,9 +70,13 @@ def test_an_edit_based_on_an_old_revision_keeps_both_versions_visible(
     demand.change_status("raised", by=colleague, based_on_revision=demand.revision)
     client.force_login(editor)
     data = {name: getattr(demand, name) or "" for name in ("title", "asks", "in_exchange_for")}
-    data |= {"demanded_by": demand.demanded_by_id, "revision": 1, "source_url": demand.source_url,
-             "provisions": list(demand.provisions.values_list("pk", flat=True)),
-             "asks": "My rewording of the ask"}
+    data |= {
+        "demanded_by": demand.demanded_by_id,
+        "revision": 1,
+        "source_url": demand.source_url,
+        "provisions": list(demand.provisions.values_list("pk", flat=True)),
+        "asks": "My rewording of the ask",
+    }
 
     response = client.post(reverse("tracker-demand-edit", args=[demand.pk]), data)
 
@@ -82,9 +95,11 @@ def test_an_edit_based_on_an_old_revision_keeps_both_versions_visible(
 def test_a_demand_status_changes_inline(client: Client, editor, demo) -> None:
     demand = Demand.objects.get(slug="link-border-to-aid")
     client.force_login(editor)
-    response = client.post(reverse("tracker-demand-status", args=[demand.pk]),
-                           {"status": "raised", "revision": demand.revision},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        reverse("tracker-demand-status", args=[demand.pk]),
+        {"status": "raised", "revision": demand.revision},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="demand-status"' in body and 'hx-swap-oob="innerHTML:#demand-history"' in body
@@ -95,7 +110,9 @@ def test_a_demand_status_changes_inline(client: Client, editor, demo) -> None:
 def test_a_forged_demand_transition_is_refused(client: Client, editor, demo) -> None:
     demand = Demand.objects.get(slug="link-border-to-aid")  # withdrawn: only "raised" is next
     client.force_login(editor)
-    response = client.post(reverse("tracker-demand-status", args=[demand.pk]),
-                           {"status": "accepted", "revision": demand.revision})
+    response = client.post(
+        reverse("tracker-demand-status", args=[demand.pk]),
+        {"status": "accepted", "revision": demand.revision},
+    )
     assert response.status_code == 422
     assert "cannot move from Withdrawn to Accepted" in response.content.decode()

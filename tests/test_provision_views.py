@@ -43,7 +43,9 @@ def test_an_editor_changes_a_status_from_the_list_row(client: Client, editor, in
     assert change.actor == editor
 
 
-def test_on_the_detail_page_the_change_lands_in_the_history(client: Client, editor, in_text) -> None:
+def test_on_the_detail_page_the_change_lands_in_the_history(
+    client: Client, editor, in_text
+) -> None:
     client.force_login(editor)
     response = client.post(
         _status_url(in_text),
@@ -65,7 +67,9 @@ def test_without_javascript_the_form_posts_and_redirects(client: Client, editor,
     assert "is now Passed House" in page
 
 
-def test_a_stale_submit_is_refused_and_keeps_the_users_choice(client: Client, editor, in_text) -> None:
+def test_a_stale_submit_is_refused_and_keeps_the_users_choice(
+    client: Client, editor, in_text
+) -> None:
     colleague = make_user("bob", role=roles.EDITOR)
     in_text.change_status("passed_senate", by=colleague, based_on_revision=1)
     client.force_login(editor)
@@ -91,20 +95,24 @@ def test_a_stale_submit_is_refused_and_keeps_the_users_choice(client: Client, ed
 def test_a_forged_transition_is_refused(client: Client, editor, demo) -> None:
     enacted = Provision.objects.get(negotiation=demo, slug="ukraine")
     client.force_login(editor)
-    response = client.post(_status_url(enacted), {"status": "proposed", "revision": 1},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        _status_url(enacted), {"status": "proposed", "revision": 1}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 422
     assert "cannot move from Enacted to Proposed" in response.content.decode()
     enacted.refresh_from_db()
     assert enacted.status == "enacted"
 
 
-@pytest.mark.parametrize("data", [
-    {"status": "finished", "revision": 1},
-    {"status": "dropped"},
-    {"status": "dropped", "revision": "two"},
-    {"status": "dropped", "revision": 1, "note": "x" * 501},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"status": "finished", "revision": 1},
+        {"status": "dropped"},
+        {"status": "dropped", "revision": "two"},
+        {"status": "dropped", "revision": 1, "note": "x" * 501},
+    ],
+)
 def test_a_bad_status_form_changes_nothing(client: Client, editor, in_text, data: dict) -> None:
     client.force_login(editor)
     response = client.post(_status_url(in_text), data)
@@ -116,8 +124,10 @@ def test_a_bad_status_form_changes_nothing(client: Client, editor, in_text, data
 
 def test_notes_are_escaped_wherever_they_are_shown(client: Client, editor, in_text) -> None:
     client.force_login(editor)
-    client.post(reverse("tracker-provision-note", args=[in_text.pk]),
-                {"text": "<script>alert('x')</script> watch this"})
+    client.post(
+        reverse("tracker-provision-note", args=[in_text.pk]),
+        {"text": "<script>alert('x')</script> watch this"},
+    )
     for url in (in_text.get_absolute_url(), reverse("tracker-timeline"), reverse("tracker-home")):
         page = client.get(url).content.decode()
         assert "<script>alert" not in page, url
@@ -131,18 +141,23 @@ def test_an_admin_sets_amounts_in_whole_dollars(client: Client, admin_user, demo
     prefix = f"v{line.version_id}-amount"
     fields = {f"v{v.version_id}-amount": v.amount or "" for v in provision.lines.all()}
 
-    bad = client.post(reverse("tracker-provision-amounts", args=[provision.pk]),
-                      fields | {prefix: "-5"})
+    bad = client.post(
+        reverse("tracker-provision-amounts", args=[provision.pk]), fields | {prefix: "-5"}
+    )
     assert bad.status_code == 422
     assert "Enter whole dollars" in bad.content.decode()
-    cents = client.post(reverse("tracker-provision-amounts", args=[provision.pk]),
-                        fields | {prefix: "60840000000.50"})
+    cents = client.post(
+        reverse("tracker-provision-amounts", args=[provision.pk]),
+        fields | {prefix: "60840000000.50"},
+    )
     assert cents.status_code == 422
     line.refresh_from_db()
     assert line.amount == 60_840_000_000
 
-    good = client.post(reverse("tracker-provision-amounts", args=[provision.pk]),
-                       fields | {prefix: "60,850,000,000"})
+    good = client.post(
+        reverse("tracker-provision-amounts", args=[provision.pk]),
+        fields | {prefix: "60,850,000,000"},
+    )
     assert good.status_code == 302
     line.refresh_from_db()
     assert line.amount == 60_850_000_000
@@ -150,12 +165,19 @@ def test_an_admin_sets_amounts_in_whole_dollars(client: Client, admin_user, demo
     assert change.summary.endswith("$60,840,000,000 → $60,850,000,000")
 
 
-def test_search_and_filters_are_in_the_url_and_narrow_the_list(client: Client, viewer, demo) -> None:
+def test_search_and_filters_are_in_the_url_and_narrow_the_list(
+    client: Client, viewer, demo
+) -> None:
     client.force_login(viewer)
-    response = client.get(reverse("tracker-provision-list"),
-                          {"q": "asylum", "kind": "policy"}, headers={"HX-Request": "true"})
+    response = client.get(
+        reverse("tracker-provision-list"),
+        {"q": "asylum", "kind": "policy"},
+        headers={"HX-Request": "true"},
+    )
     body = response.content.decode()
-    titles = list(Provision.objects.filter(negotiation=demo, kind="policy", title__icontains="asylum"))
+    titles = list(
+        Provision.objects.filter(negotiation=demo, kind="policy", title__icontains="asylum")
+    )
     assert titles
     for provision in titles:
         assert provision.title in body
@@ -193,8 +215,10 @@ def test_two_concurrent_changes_from_the_same_revision_make_exactly_one(demo) ->
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=submit, args=(alice, "passed_senate")),
-               threading.Thread(target=submit, args=(bob, "dropped"))]
+    threads = [
+        threading.Thread(target=submit, args=(alice, "passed_senate")),
+        threading.Thread(target=submit, args=(bob, "dropped")),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -11,15 +11,26 @@ from tracker.scale import SCALE_SLUG, ScaleSize, seed_scale
 
 pytestmark = pytest.mark.django_db
 
-BIG = ScaleSize(senators=100, representatives=120, others=20, provisions=120, demands=20,
-                positions=4000, votes=30, activities=4000)
+BIG = ScaleSize(
+    senators=100,
+    representatives=120,
+    others=20,
+    provisions=120,
+    demands=20,
+    positions=4000,
+    votes=30,
+    activities=4000,
+)
 
 
 def _pages(negotiation: Negotiation) -> dict[str, str]:
     provision = Provision.objects.filter(negotiation=negotiation).order_by("pk").first()
     demand = Demand.objects.filter(negotiation=negotiation).order_by("pk").first()
-    busiest = (Stakeholder.objects.filter(positions__provision__negotiation=negotiation)
-               .order_by("pk").first())
+    busiest = (
+        Stakeholder.objects.filter(positions__provision__negotiation=negotiation)
+        .order_by("pk")
+        .first()
+    )
     return {
         "dashboard": reverse("tracker-home"),
         "provisions": reverse("tracker-provision-list"),

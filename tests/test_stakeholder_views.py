@@ -18,17 +18,25 @@ def murkowski(demo) -> Stakeholder:
 
 def _position_data(**changes) -> dict:
     deal = Provision.objects.get(slug="senate-deal-package")
-    return {"target": f"provision:{deal.pk}", "stance": "lean_oppose", "as_of": "2024-05-20",
-            "source_url": "https://example.org/murkowski", "statement": "Has doubts now",
-            "statement_kind": "paraphrase"} | changes
+    return {
+        "target": f"provision:{deal.pk}",
+        "stance": "lean_oppose",
+        "as_of": "2024-05-20",
+        "source_url": "https://example.org/murkowski",
+        "statement": "Has doubts now",
+        "statement_kind": "paraphrase",
+    } | changes
 
 
 def test_an_editor_records_a_position_inline(client: Client, editor, murkowski) -> None:
     client.force_login(editor)
     before = murkowski.positions.count()
 
-    response = client.post(reverse("tracker-position-create", args=[murkowski.pk]),
-                           _position_data(), headers={"HX-Request": "true"})
+    response = client.post(
+        reverse("tracker-position-create", args=[murkowski.pk]),
+        _position_data(),
+        headers={"HX-Request": "true"},
+    )
 
     body = response.content.decode()
     assert response.status_code == 200 and "<html" not in body
@@ -37,8 +45,9 @@ def test_an_editor_records_a_position_inline(client: Client, editor, murkowski) 
     assert murkowski.positions.count() == before + 1
     current = Position.objects.filter(stakeholder=murkowski, provision__slug="senate-deal-package")
     assert current.current().get().stance == "lean_oppose"
-    change = Activity.objects.get(kind=ActivityKind.POSITION_CHANGE, stakeholder=murkowski,
-                                  actor=editor)
+    change = Activity.objects.get(
+        kind=ActivityKind.POSITION_CHANGE, stakeholder=murkowski, actor=editor
+    )
     assert "Firm support → Lean oppose" in change.summary
 
 
@@ -46,26 +55,31 @@ def test_a_position_without_a_source_is_kept_but_marked_unsourced(
     client: Client, editor, murkowski
 ) -> None:
     client.force_login(editor)
-    client.post(reverse("tracker-position-create", args=[murkowski.pk]),
-                _position_data(source_url=""))
+    client.post(
+        reverse("tracker-position-create", args=[murkowski.pk]), _position_data(source_url="")
+    )
     page = client.get(murkowski.get_absolute_url()).content.decode()
     assert "unsourced" in page
 
 
-@pytest.mark.parametrize(("changes", "error"), [
-    ({"stance": "sort of"}, "Select a valid choice"),
-    ({"source_url": "not a url"}, "Enter a valid URL"),
-    ({"source_url": "ftp://example.org/x"}, "Enter a valid URL"),
-    ({"as_of": (date.today() + timedelta(days=2)).isoformat()}, "cannot be in the future"),
-    ({"target": "provision:999999"}, "Select a valid choice"),
-])
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"stance": "sort of"}, "Select a valid choice"),
+        ({"source_url": "not a url"}, "Enter a valid URL"),
+        ({"source_url": "ftp://example.org/x"}, "Enter a valid URL"),
+        ({"as_of": (date.today() + timedelta(days=2)).isoformat()}, "cannot be in the future"),
+        ({"target": "provision:999999"}, "Select a valid choice"),
+    ],
+)
 def test_a_bad_position_changes_nothing(
     client: Client, editor, murkowski, changes: dict, error: str
 ) -> None:
     client.force_login(editor)
     before = Position.objects.count()
-    response = client.post(reverse("tracker-position-create", args=[murkowski.pk]),
-                           _position_data(**changes))
+    response = client.post(
+        reverse("tracker-position-create", args=[murkowski.pk]), _position_data(**changes)
+    )
     assert response.status_code == 422
     assert error in response.content.decode()
     assert Position.objects.count() == before
@@ -73,8 +87,10 @@ def test_a_bad_position_changes_nothing(
 
 def test_quotes_are_escaped(client: Client, editor, murkowski) -> None:
     client.force_login(editor)
-    client.post(reverse("tracker-position-create", args=[murkowski.pk]),
-                _position_data(statement="<img src=x onerror=alert(1)>", statement_kind="quote"))
+    client.post(
+        reverse("tracker-position-create", args=[murkowski.pk]),
+        _position_data(statement="<img src=x onerror=alert(1)>", statement_kind="quote"),
+    )
     page = client.get(murkowski.get_absolute_url()).content.decode()
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -82,8 +98,9 @@ def test_quotes_are_escaped(client: Client, editor, murkowski) -> None:
 
 def test_the_list_filters_by_chamber_party_and_state(client: Client, viewer, demo) -> None:
     client.force_login(viewer)
-    page = client.get(reverse("tracker-stakeholder-list"),
-                      {"chamber": "senate", "party": "R", "state": "tx"}).context["page"]
+    page = client.get(
+        reverse("tracker-stakeholder-list"), {"chamber": "senate", "party": "R", "state": "tx"}
+    ).context["page"]
     assert sorted(s.name for s in page) == ["John Cornyn", "Ted Cruz"]
 
 

@@ -132,15 +132,15 @@ def test_recording_needs_a_post(client, editor, target, senator) -> None:
 
 
 def test_an_override_needs_its_own_permission_and_a_note(
-    client, editor, admin_user, target, senator
+    client, viewer, editor, target, senator
 ):
     url = f"/whip/{target.pk}/members/{senator.pk}/override/"
     prefix = f"o{senator.pk}-"
-    client.force_login(editor)
+    client.force_login(viewer)
     refused = client.post(url, {prefix + "stance": "lean_support", prefix + "note": "Told us."})
     assert refused.status_code == 403
 
-    client.force_login(admin_user)
+    client.force_login(editor)
     missing_note = client.post(
         url, {prefix + "stance": "lean_support"}, headers={"HX-Request": "true"}
     )
@@ -155,8 +155,8 @@ def test_an_override_needs_its_own_permission_and_a_note(
     assert response.status_code == 200
     assert '<strong id="yes-count">1</strong>' in response.content.decode()
     override = StanceOverride.objects.get()
-    assert (override.set_by, override.note) == (admin_user, "Told our chief of staff.")
-    assert Activity.objects.filter(stakeholder=senator, actor=admin_user).exists()
+    assert (override.set_by, override.note) == (editor, "Told our chief of staff.")
+    assert Activity.objects.filter(stakeholder=senator, actor=editor).exists()
 
 
 def test_a_member_of_the_other_chamber_is_not_on_the_board(client, editor, target) -> None:

@@ -11,7 +11,6 @@ from tracker.models import (
     ActivityKind,
     Category,
     Demand,
-    DemandStatus,
     Provision,
     ProvisionKind,
     ProvisionStatus,
@@ -32,9 +31,7 @@ PROVISION_SORTS = {
 class ProvisionFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search", max_length=200)
     kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *ProvisionKind.choices])
-    category = forms.ChoiceField(
-        required=False, choices=[("", "Any category"), *Category.choices]
-    )
+    category = forms.ChoiceField(required=False, choices=[("", "Any category"), *Category.choices])
     status = forms.ChoiceField(
         required=False, choices=[("", "Any status"), *ProvisionStatus.choices]
     )
@@ -58,7 +55,9 @@ class StatusChangeForm(forms.Form):
     status = forms.ChoiceField(choices=ProvisionStatus.choices, label="New status")
     revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     note = forms.CharField(
-        required=False, max_length=500, label="Note (optional)",
+        required=False,
+        max_length=500,
+        label="Note (optional)",
         widget=forms.TextInput(attrs={"placeholder": "Why, or where you heard it"}),
     )
 
@@ -84,20 +83,26 @@ class PositionForm(forms.Form):
         label="As of", widget=forms.DateInput(attrs={"type": "date"}), initial=date.today
     )
     source_url = forms.CharField(
-        required=False, label="Source URL", max_length=500, validators=[_http_url],
+        required=False,
+        label="Source URL",
+        max_length=500,
+        validators=[_http_url],
         widget=forms.URLInput(attrs={"placeholder": "https://…"}),
         help_text="Leave empty only if there is no source yet: the position is marked unsourced.",
     )
     statement = forms.CharField(
-        required=False, label="Quote or paraphrase", max_length=2000,
+        required=False,
+        label="Quote or paraphrase",
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     statement_kind = forms.ChoiceField(
         choices=StatementKind.choices, initial=StatementKind.PARAPHRASE, label="That text is a"
     )
 
-    def __init__(self, *args: object, provisions: list[Provision], demands: list[Demand],
-                 **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, provisions: list[Provision], demands: list[Demand], **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.targets = {f"provision:{p.pk}": p for p in provisions} | {
             f"demand:{d.pk}": d for d in demands
@@ -123,8 +128,16 @@ class DemandForm(forms.ModelForm):
 
     class Meta:
         model = Demand
-        fields = ["title", "demanded_by", "asks", "in_exchange_for", "raised_on", "source_url",
-                  "provisions", "notes"]
+        fields = [
+            "title",
+            "demanded_by",
+            "asks",
+            "in_exchange_for",
+            "raised_on",
+            "source_url",
+            "provisions",
+            "notes",
+        ]
         widgets = {
             "asks": forms.Textarea(attrs={"rows": 3}),
             "in_exchange_for": forms.Textarea(attrs={"rows": 3}),
@@ -176,6 +189,8 @@ class TimelineFilterForm(forms.Form):
     provision = forms.IntegerField(required=False, widget=forms.HiddenInput)
     demand = forms.IntegerField(required=False, widget=forms.HiddenInput)
     stakeholder = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    vote = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    bill = forms.IntegerField(required=False, widget=forms.HiddenInput)
     before = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
@@ -189,7 +204,9 @@ class AmountForm(forms.Form):
         if raw == "":
             return None
         if not raw.isdigit():
-            raise forms.ValidationError("Enter whole dollars, e.g. 60840000000 (no cents, not negative).")
+            raise forms.ValidationError(
+                "Enter whole dollars, e.g. 60840000000 (no cents, not negative)."
+            )
         return int(raw)
 
 

@@ -277,6 +277,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "tracker.tasks.refresh_members",
         "schedule": crontab(minute=0, hour=4, day_of_week="mon"),
     },
+    # Picks the staff whose digest time has come; each digest is claimed before it is sent.
+    "send-due-digests": {"task": "tracker.tasks.send_due_digests", "schedule": 300.0},
 }
 
 # Congress.gov and the other congressional feeds (base URLs can point at a loopback server)

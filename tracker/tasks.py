@@ -7,3 +7,89 @@ from celery import shared_task
 def ping(message: str = "pong") -> str:
     """Echo a message back: proves the broker-to-worker-to-result round trip."""
     return message
+
+
+# Email digests. Retries live in the DigestDelivery row (retry_at), not in Celery's countdown,
+# so the beat run below resumes them after a worker restart and the operator command sees them.
+@shared_task(acks_late=True)
+def send_due_digests() -> int:
+    """Beat: queue one send_digest per user whose digest time has come; returns how many."""
+    from django.utils import timezone
+
+    from tracker import digests
+
+    due = digests.due_digests(timezone.now())
+    for item in due:
+        send_digest.delay(item.user_id, item.period, item.until.isoformat())
+    return len(due)
+
+
+@shared_task(acks_late=True)
+def send_digest(user_id: int, period: str, until: str) -> str:
+    """Claim, build and send one user's digest for one period; safe to run twice."""
+    from datetime import datetime
+
+    from tracker import digests
+
+    return str(digests.send_digest(user_id, period=period, until=datetime.fromisoformat(until)))
+
+
+# Feeds: each task refreshes one source through tracker.feeds.sync, which records a FeedRun.
+# Transient failures (timeouts, 429, 5xx, senate.gov's 403) are retried with jittered backoff;
+# the time limits stay under CELERY_TASK_TIME_LIMIT so a killed run is released as abandoned.
+from tracker.feeds import sync as feeds_sync  # noqa: E402
+from tracker.feeds.client import FeedUnavailable  # noqa: E402
+
+FEED_TASK_OPTIONS = {
+    "acks_late": True,
+    "autoretry_for": (FeedUnavailable,),
+    "retry_backoff": 60,
+    "retry_backoff_max": 1800,
+    "retry_jitter": True,
+    "max_retries": 5,
+    "soft_time_limit": 280,
+    "time_limit": 330,
+}
+
+
+@shared_task(**FEED_TASK_OPTIONS)
+def refresh_bills(bill_keys: list[str] | None = None, run_id: int | None = None) -> int:
+    """Refresh the negotiation's bills (or the given "118-hr-815" keys) from Congress.gov."""
+    return feeds_sync.refresh_bills(bill_keys, run_id=run_id, raise_retryable=True).pk
+
+
+@shared_task(**FEED_TASK_OPTIONS)
+def refresh_senate_votes(
+    congress: int | None = None,
+    session: int | None = None,
+    recheck_all: bool = False,
+    run_id: int | None = None,
+) -> int:
+    """Refresh a Senate session's roll calls (the current one by default)."""
+    default_congress, default_session = feeds_sync.current_session()
+    return feeds_sync.refresh_senate(
+        congress or default_congress,
+        session or default_session,
+        recheck_all=recheck_all,
+        run_id=run_id,
+        raise_retryable=True,
+    ).pk
+
+
+@shared_task(**FEED_TASK_OPTIONS)
+def refresh_house_votes(
+    year: int | None = None, recheck_all: bool = False, run_id: int | None = None
+) -> int:
+    """Refresh a year's House roll calls (this year by default)."""
+    return feeds_sync.refresh_house(
+        year or feeds_sync.current_year(),
+        recheck_all=recheck_all,
+        run_id=run_id,
+        raise_retryable=True,
+    ).pk
+
+
+@shared_task(**FEED_TASK_OPTIONS)
+def refresh_members(run_id: int | None = None) -> int:
+    """Refresh senators and representatives from congress-legislators."""
+    return feeds_sync.refresh_members(run_id=run_id, raise_retryable=True).pk

@@ -12,9 +12,14 @@ urlpatterns = [
     path("healthz", dashboard.health, name="tracker-health"),
     path("provisions/", provisions.provision_list, name="tracker-provision-list"),
     path("provisions/<int:pk>/", provisions.provision_detail, name="tracker-provision-detail"),
-    path("provisions/<int:pk>/status", provisions.provision_status, name="tracker-provision-status"),
-    path("provisions/<int:pk>/amounts", provisions.provision_amounts,
-         name="tracker-provision-amounts"),
+    path(
+        "provisions/<int:pk>/status", provisions.provision_status, name="tracker-provision-status"
+    ),
+    path(
+        "provisions/<int:pk>/amounts",
+        provisions.provision_amounts,
+        name="tracker-provision-amounts",
+    ),
     path("provisions/<int:pk>/notes", provisions.provision_note, name="tracker-provision-note"),
     path("demands/", demands.demand_list, name="tracker-demand-list"),
     path("demands/new", demands.demand_create, name="tracker-demand-create"),
@@ -23,12 +28,19 @@ urlpatterns = [
     path("demands/<int:pk>/status", demands.demand_status, name="tracker-demand-status"),
     path("demands/<int:pk>/notes", demands.demand_note, name="tracker-demand-note"),
     path("stakeholders/", stakeholders.stakeholder_list, name="tracker-stakeholder-list"),
-    path("stakeholders/<int:pk>/", stakeholders.stakeholder_detail,
-         name="tracker-stakeholder-detail"),
-    path("stakeholders/<int:pk>/positions", stakeholders.position_create,
-         name="tracker-position-create"),
-    path("stakeholders/<int:pk>/notes", stakeholders.stakeholder_note,
-         name="tracker-stakeholder-note"),
+    path(
+        "stakeholders/<int:pk>/", stakeholders.stakeholder_detail, name="tracker-stakeholder-detail"
+    ),
+    path(
+        "stakeholders/<int:pk>/positions",
+        stakeholders.position_create,
+        name="tracker-position-create",
+    ),
+    path(
+        "stakeholders/<int:pk>/notes",
+        stakeholders.stakeholder_note,
+        name="tracker-stakeholder-note",
+    ),
     path("positions/", stakeholders.position_grid, name="tracker-position-grid"),
     path("timeline/", timeline.timeline, name="tracker-timeline"),
     path("accounts/", include("allauth.urls")),

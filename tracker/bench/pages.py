@@ -106,8 +106,18 @@ def main() -> None:
     port = _free_port()
     env = os.environ | {"CURRENT_NEGOTIATION": SCALE_SLUG, "DEBUG": "true"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "tracker.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "tracker.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
         env=env,
     )
     try:
@@ -131,8 +141,10 @@ def main() -> None:
                     response.raise_for_status()
                 timings.sort()
                 p95 = timings[int(len(timings) * 0.95) - 1]
-                print(f"{name:28} {statistics.median(timings):10.1f} {p95:8.1f} "
-                      f"{query_counts[name]:8d}")
+                print(
+                    f"{name:28} {statistics.median(timings):10.1f} {p95:8.1f} "
+                    f"{query_counts[name]:8d}"
+                )
     finally:
         server.terminate()
         server.wait(timeout=30)

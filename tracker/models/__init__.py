@@ -1,6 +1,10 @@
 """The tracker's data model, one module per part of the domain."""
 
 from tracker.models.activity import Activity, ActivityKind
+
+# Each of these modules lists its models in its own __all__.
+from tracker.models.digests import *  # noqa: E402, F403
+from tracker.models.feeds import *  # noqa: E402, F403
 from tracker.models.negotiations import (
     Bill,
     BillAction,
@@ -30,10 +34,6 @@ from tracker.models.stakeholders import (
     StatementKind,
 )
 from tracker.models.votes import CastChoice, Chamber, Vote, VoteCast, normalise_cast
-
-# Each of these modules lists its models in its own __all__.
-from tracker.models.digests import *  # noqa: E402, F403
-from tracker.models.feeds import *  # noqa: E402, F403
 from tracker.models.whip import *  # noqa: E402, F403
 
 __all__ = [

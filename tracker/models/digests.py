@@ -4,6 +4,7 @@ every digest claimed, sent, skipped or failed (the record of truth for "exactly 
 from zoneinfo import available_timezones
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -168,8 +169,6 @@ class DigestPreference(models.Model):
         return f"{self.user}: {self.get_frequency_display()}"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         if self.time_zone not in available_timezones():
             raise ValidationError({"time_zone": f"Unknown time zone {self.time_zone!r}."})
 

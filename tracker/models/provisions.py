@@ -198,7 +198,6 @@ class Provision(models.Model):
             provision=self,
         )
 
-
     @transaction.atomic
     def set_amount(
         self, version: "models.Model", amount: int | None, *, by: AbstractBaseUser | None
@@ -342,13 +341,24 @@ class Demand(models.Model):
         return reverse("tracker-demand-detail", args=[self.pk])
 
     TRANSITIONS = DEMAND_TRANSITIONS
-    EDITABLE_FIELDS = ("title", "demanded_by", "asks", "in_exchange_for", "raised_on",
-                       "source_url", "notes")
+    EDITABLE_FIELDS = (
+        "title",
+        "demanded_by",
+        "asks",
+        "in_exchange_for",
+        "raised_on",
+        "source_url",
+        "notes",
+    )
 
     @classmethod
     @transaction.atomic
     def record_new(
-        cls, *, negotiation_id: int, by: AbstractBaseUser | None, provisions: list[Provision],
+        cls,
+        *,
+        negotiation_id: int,
+        by: AbstractBaseUser | None,
+        provisions: list[Provision],
         **fields: object,
     ) -> "Demand":
         """A newly raised demand, on the timeline from the start."""
@@ -358,23 +368,34 @@ class Demand(models.Model):
         demand.save()
         demand.provisions.set(provisions)
         Activity.objects.create(
-            negotiation_id=negotiation_id, kind=ActivityKind.DEMAND_CHANGE, actor=by,
-            demand=demand, stakeholder_id=demand.demanded_by_id,
-            summary=f"New demand: {demand.title}"[:300], to_value=demand.status,
+            negotiation_id=negotiation_id,
+            kind=ActivityKind.DEMAND_CHANGE,
+            actor=by,
+            demand=demand,
+            stakeholder_id=demand.demanded_by_id,
+            summary=f"New demand: {demand.title}"[:300],
+            to_value=demand.status,
         )
         return demand
 
     @transaction.atomic
     def edit(
-        self, changes: dict[str, object], *, provisions: list[Provision] | None,
-        by: AbstractBaseUser | None, based_on_revision: int | None,
+        self,
+        changes: dict[str, object],
+        *,
+        provisions: list[Provision] | None,
+        by: AbstractBaseUser | None,
+        based_on_revision: int | None,
     ) -> Activity | None:
         """Apply edited details, refusing a stale edit; None when nothing changed."""
         stored = Demand.objects.select_for_update().get(pk=self.pk)
         if based_on_revision is not None and stored.revision != based_on_revision:
             raise StaleEditError(stored)
-        changed = [name for name in self.EDITABLE_FIELDS
-                   if name in changes and getattr(stored, name) != changes[name]]
+        changed = [
+            name
+            for name in self.EDITABLE_FIELDS
+            if name in changes and getattr(stored, name) != changes[name]
+        ]
         provisions_changed = provisions is not None and {p.pk for p in provisions} != set(
             stored.provisions.values_list("pk", flat=True)
         )
@@ -388,11 +409,16 @@ class Demand(models.Model):
         if provisions_changed:
             self.provisions.set(provisions)
             changed.append("linked provisions")
-        labels = [str(Demand._meta.get_field(n).verbose_name) if n in self.EDITABLE_FIELDS else n
-                  for n in changed]
+        labels = [
+            str(Demand._meta.get_field(n).verbose_name) if n in self.EDITABLE_FIELDS else n
+            for n in changed
+        ]
         return Activity.objects.create(
-            negotiation_id=self.negotiation_id, kind=ActivityKind.DEMAND_CHANGE, actor=by,
-            demand=self, stakeholder_id=self.demanded_by_id,
+            negotiation_id=self.negotiation_id,
+            kind=ActivityKind.DEMAND_CHANGE,
+            actor=by,
+            demand=self,
+            stakeholder_id=self.demanded_by_id,
             summary=f"{self.title}: edited {', '.join(labels)}"[:300],
         )
 

@@ -28,7 +28,9 @@ def demand_list(request: HttpRequest) -> HttpResponse:
     negotiation = current_negotiation()
     demands = (
         Demand.objects.filter(negotiation=negotiation)
-        .select_related("demanded_by").prefetch_related("provisions").order_by("status", "title")
+        .select_related("demanded_by")
+        .prefetch_related("provisions")
+        .order_by("status", "title")
     )
     status = request.GET.get("status", "")
     if status in DemandStatus.values:
@@ -36,14 +38,23 @@ def demand_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         demands = demands.filter(
-            Q(title__icontains=query) | Q(asks__icontains=query)
-            | Q(in_exchange_for__icontains=query) | Q(demanded_by__name__icontains=query)
+            Q(title__icontains=query)
+            | Q(asks__icontains=query)
+            | Q(in_exchange_for__icontains=query)
+            | Q(demanded_by__name__icontains=query)
         )
     template = "demands/list.html#results" if request.htmx else "demands/list.html"
-    return render(request, template, {
-        "demands": demands, "status": status, "q": query, "statuses": DemandStatus.choices,
-        "can_add": request.user.has_perm("tracker.add_demand"),
-    })
+    return render(
+        request,
+        template,
+        {
+            "demands": demands,
+            "status": status,
+            "q": query,
+            "statuses": DemandStatus.choices,
+            "can_add": request.user.has_perm("tracker.add_demand"),
+        },
+    )
 
 
 @login_required
@@ -58,8 +69,10 @@ def _detail_context(request: HttpRequest, demand: Demand, **extra: object) -> di
         "history": Activity.objects.filter(
             demand=demand, kind__in=[ActivityKind.DEMAND_CHANGE, ActivityKind.NOTE]
         ).select_related("actor"),
-        "positions": Position.objects.filter(demand=demand).current()
-        .select_related("stakeholder").order_by("stance", "stakeholder__name"),
+        "positions": Position.objects.filter(demand=demand)
+        .current()
+        .select_related("stakeholder")
+        .order_by("stance", "stakeholder__name"),
         "status_form": None,
         "note_form": NoteForm(),
         "can_change": request.user.has_perm("tracker.change_demand"),
@@ -75,8 +88,10 @@ def demand_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in Demand.EDITABLE_FIELDS}
         demand = Demand.record_new(
-            negotiation_id=negotiation.pk, by=request.user,
-            provisions=list(form.cleaned_data["provisions"]), **fields,
+            negotiation_id=negotiation.pk,
+            by=request.user,
+            provisions=list(form.cleaned_data["provisions"]),
+            **fields,
         )
         messages.success(request, f"Demand “{demand.title}” added.")
         return redirect(demand.get_absolute_url())
@@ -89,15 +104,18 @@ def demand_create(request: HttpRequest) -> HttpResponse:
 def demand_edit(request: HttpRequest, pk: int) -> HttpResponse:
     demand = _get_demand(pk)
     form = DemandForm(
-        request.POST or None, instance=Demand.objects.get(pk=pk),
-        initial={"revision": demand.revision}, negotiation_id=demand.negotiation_id,
+        request.POST or None,
+        instance=Demand.objects.get(pk=pk),
+        initial={"revision": demand.revision},
+        negotiation_id=demand.negotiation_id,
     )
     conflict = None
     if request.method == "POST" and form.is_valid():
         try:
             demand.edit(
                 {name: form.cleaned_data[name] for name in Demand.EDITABLE_FIELDS},
-                provisions=list(form.cleaned_data["provisions"]), by=request.user,
+                provisions=list(form.cleaned_data["provisions"]),
+                by=request.user,
                 based_on_revision=form.cleaned_data["revision"],
             )
         except StaleEditError:
@@ -112,9 +130,16 @@ def demand_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Demand saved.")
             return redirect(demand.get_absolute_url())
     status = 409 if conflict else 422 if request.method == "POST" else 200
-    return render(request, "demands/form.html", {
-        "form": form, "demand": demand, "conflict": conflict,
-    }, status=status)
+    return render(
+        request,
+        "demands/form.html",
+        {
+            "form": form,
+            "demand": demand,
+            "conflict": conflict,
+        },
+        status=status,
+    )
 
 
 @permission_needed("tracker.change_demand", "change a demand's status")
@@ -128,7 +153,9 @@ def demand_status(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         try:
             demand.change_status(
-                form.cleaned_data["status"], by=request.user, note=form.cleaned_data["note"],
+                form.cleaned_data["status"],
+                by=request.user,
+                note=form.cleaned_data["note"],
                 based_on_revision=form.cleaned_data["revision"],
             )
         except StaleEditError:

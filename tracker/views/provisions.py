@@ -8,7 +8,13 @@ from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from tracker.forms import PROVISION_SORTS, AmountForm, NoteForm, ProvisionFilterForm, StatusChangeForm
+from tracker.forms import (
+    PROVISION_SORTS,
+    AmountForm,
+    NoteForm,
+    ProvisionFilterForm,
+    StatusChangeForm,
+)
 from tracker.models import (
     Activity,
     ActivityKind,
@@ -59,14 +65,18 @@ def provision_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     template = "provisions/list.html#results" if request.htmx else "provisions/list.html"
-    return render(request, template, {
-        "negotiation": negotiation,
-        "filters": filters,
-        "page": page,
-        "query": query.urlencode(),
-        "status_counts": status_counts(negotiation.pk),
-        "can_change": request.user.has_perm("tracker.change_provision"),
-    })
+    return render(
+        request,
+        template,
+        {
+            "negotiation": negotiation,
+            "filters": filters,
+            "page": page,
+            "query": query.urlencode(),
+            "status_counts": status_counts(negotiation.pk),
+            "can_change": request.user.has_perm("tracker.change_provision"),
+        },
+    )
 
 
 @login_required
@@ -94,14 +104,18 @@ def _detail_context(request: HttpRequest, provision: Provision, **extra: object)
         "history": Activity.objects.filter(
             provision=provision, kind__in=[ActivityKind.STATUS_CHANGE, ActivityKind.AMOUNT_CHANGE]
         ).select_related("actor"),
-        "notes": Activity.objects.filter(provision=provision, kind=ActivityKind.NOTE)
-        .select_related("actor"),
-        "positions": Position.objects.filter(provision=provision).current()
-        .select_related("stakeholder").order_by("stance", "stakeholder__name"),
+        "notes": Activity.objects.filter(
+            provision=provision, kind=ActivityKind.NOTE
+        ).select_related("actor"),
+        "positions": Position.objects.filter(provision=provision)
+        .current()
+        .select_related("stakeholder")
+        .order_by("stance", "stakeholder__name"),
         "demands": provision.demands.select_related("demanded_by"),
         "sub_lines": provision.sub_lines.all(),
         "bill_actions": BillAction.objects.filter(bill__in=bills).select_related("bill")[:15],
-        "votes": Vote.objects.filter(bill__in=bills).select_related("bill")
+        "votes": Vote.objects.filter(bill__in=bills)
+        .select_related("bill")
         .order_by("-voted_on", "-roll_number")[:15],
         "note_form": NoteForm(),
         "can_change": request.user.has_perm("tracker.change_provision"),
@@ -127,7 +141,9 @@ def provision_status(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         try:
             provision.change_status(
-                form.cleaned_data["status"], by=request.user, note=form.cleaned_data["note"],
+                form.cleaned_data["status"],
+                by=request.user,
+                note=form.cleaned_data["note"],
                 based_on_revision=form.cleaned_data["revision"],
             )
         except StaleEditError:
@@ -147,19 +163,30 @@ def provision_status(request: HttpRequest, pk: int) -> HttpResponse:
     if status == 200:
         form = None  # a fresh form for the next change
     if request.POST.get("shown_in") == "row":
-        return TemplateResponse(request, "provisions/list.html#status-changed-row", {
-            "provision": provision, "form": form, "conflict": conflict, "can_change": True,
-            "status_counts": status_counts(provision.negotiation_id),
-        }, status=status)
+        return TemplateResponse(
+            request,
+            "provisions/list.html#status-changed-row",
+            {
+                "provision": provision,
+                "form": form,
+                "conflict": conflict,
+                "can_change": True,
+                "status_counts": status_counts(provision.negotiation_id),
+            },
+            status=status,
+        )
     context = _detail_context(request, provision, status_form=form, conflict=conflict)
     context["new_history"] = [_latest_status_change(provision)] if status == 200 else []
-    return TemplateResponse(request, "provisions/detail.html#status-changed", context, status=status)
+    return TemplateResponse(
+        request, "provisions/detail.html#status-changed", context, status=status
+    )
 
 
 def _latest_status_change(provision: Provision) -> Activity | None:
     return (
         Activity.objects.filter(provision=provision, kind=ActivityKind.STATUS_CHANGE)
-        .select_related("actor").first()
+        .select_related("actor")
+        .first()
     )
 
 

@@ -71,12 +71,15 @@ def _detail_context(request: HttpRequest, stakeholder: Stakeholder, **extra: obj
     can_record = request.user.has_perm("tracker.add_position")
     context = {
         "stakeholder": stakeholder,
-        "current": Position.objects.filter(stakeholder=stakeholder).current()
-        .select_related("provision", "demand").order_by("provision__title", "demand__title"),
+        "current": Position.objects.filter(stakeholder=stakeholder)
+        .current()
+        .select_related("provision", "demand")
+        .order_by("provision__title", "demand__title"),
         "history": stakeholder.positions.select_related(
             "provision", "demand", "recorded_by", "derived_from_vote"
         ),
-        "casts": VoteCast.objects.filter(member=stakeholder).select_related("vote")
+        "casts": VoteCast.objects.filter(member=stakeholder)
+        .select_related("vote")
         .order_by("-vote__voted_on")[:20],
         "demands": stakeholder.demands.all(),
         "can_record": can_record,
@@ -98,12 +101,18 @@ def position_create(request: HttpRequest, pk: int) -> HttpResponse:
         if not request.htmx:
             messages.error(request, "The position was not recorded: see the form below.")
         context = _detail_context(request, stakeholder, position_form=form)
-        template = "stakeholders/detail.html#positions" if request.htmx else "stakeholders/detail.html"
+        template = (
+            "stakeholders/detail.html#positions" if request.htmx else "stakeholders/detail.html"
+        )
         return TemplateResponse(request, template, context, status=422)
     data = form.cleaned_data
     position = stakeholder.record_position(
-        stance=data["stance"], as_of=data["as_of"], source_url=data["source_url"],
-        statement=data["statement"], statement_kind=data["statement_kind"], by=request.user,
+        stance=data["stance"],
+        as_of=data["as_of"],
+        source_url=data["source_url"],
+        statement=data["statement"],
+        statement_kind=data["statement_kind"],
+        by=request.user,
         **form.target_kwargs(),
     )
     if not request.htmx:
@@ -111,7 +120,9 @@ def position_create(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(stakeholder.get_absolute_url())
     provisions, demands = _targets(current_negotiation())
     context = _detail_context(
-        request, stakeholder, just_recorded=position,
+        request,
+        stakeholder,
+        just_recorded=position,
         position_form=PositionForm(provisions=provisions, demands=demands),
     )
     return TemplateResponse(request, "stakeholders/detail.html#positions", context)
@@ -165,24 +176,25 @@ def build_position_grid(negotiation: Negotiation, show: str) -> dict:
     demands = list(
         Demand.objects.filter(negotiation=negotiation)
         .annotate(stances=Count("positions", filter=Q(positions__stakeholder__in=people)))
-        .filter(stances__gt=0).order_by("-stances", "title")[: max(GRID_COLUMNS - len(provisions), 4)]
+        .filter(stances__gt=0)
+        .order_by("-stances", "title")[: max(GRID_COLUMNS - len(provisions), 4)]
     )
-    people = list(
-        people.filter(positions__in=positions).distinct().order_by("name")[:GRID_ROWS]
-    )
-    current = positions.filter(
-        stakeholder__in=[person.pk for person in people]
-    ).current().only(
-        "id", "stakeholder_id", "provision_id", "demand_id", "stance", "as_of", "source_url"
+    people = list(people.filter(positions__in=positions).distinct().order_by("name")[:GRID_ROWS])
+    current = (
+        positions.filter(stakeholder__in=[person.pk for person in people])
+        .current()
+        .only("id", "stakeholder_id", "provision_id", "demand_id", "stance", "as_of", "source_url")
     )
     cells = {
-        (p.stakeholder_id, "provision" if p.provision_id else "demand",
-         p.provision_id or p.demand_id): p
+        (
+            p.stakeholder_id,
+            "provision" if p.provision_id else "demand",
+            p.provision_id or p.demand_id,
+        ): p
         for p in current
     }
     columns = [("provision", p.pk, p) for p in provisions] + [("demand", d.pk, d) for d in demands]
     rows = [
-        (person, [cells.get((person.pk, kind, pk)) for kind, pk, _ in columns])
-        for person in people
+        (person, [cells.get((person.pk, kind, pk)) for kind, pk, _ in columns]) for person in people
     ]
     return {"columns": columns, "rows": rows}

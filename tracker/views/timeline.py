@@ -21,12 +21,14 @@ def timeline(request: HttpRequest) -> HttpResponse:
         wanted = filters.cleaned_data
         if wanted["kind"]:
             activities = activities.filter(kind=wanted["kind"])
-        for field in ("provision", "demand", "stakeholder"):
+        for field in ("provision", "demand", "stakeholder", "vote", "bill"):
             if wanted[field]:
                 activities = activities.filter(**{f"{field}_id": wanted[field]})
-                subject = Activity._meta.get_field(field).related_model.objects.filter(
-                    pk=wanted[field]
-                ).first()
+                subject = (
+                    Activity._meta.get_field(field)
+                    .related_model.objects.filter(pk=wanted[field])
+                    .first()
+                )
         if wanted["before"]:
             # Keyset paging: entries older than the last one shown, stable as new ones arrive.
             anchor = Activity.objects.filter(pk=wanted["before"]).values("occurred_at").first()
@@ -43,7 +45,14 @@ def timeline(request: HttpRequest) -> HttpResponse:
     if more:
         query["before"] = page[-1].pk
     template = "timeline/list.html#page" if request.htmx else "timeline/list.html"
-    return render(request, template, {
-        "filters": filters, "activities": page, "more": more, "next_query": query.urlencode(),
-        "subject": subject,
-    })
+    return render(
+        request,
+        template,
+        {
+            "filters": filters,
+            "activities": page,
+            "more": more,
+            "next_query": query.urlencode(),
+            "subject": subject,
+        },
+    )

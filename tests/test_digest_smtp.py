@@ -1,0 +1,128 @@
+"""The digest over real SMTP: an aiosmtpd server on loopback receives it and we read it back."""
+
+import email
+import email.policy
+import re
+import socket
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from aiosmtpd.controller import Controller
+
+from tests.factories import make_provision, make_user
+from tracker import digests, roles
+from tracker.models import Activity, DeliveryStatus, DigestDelivery, DigestPreference, Watch
+
+SEND_TIME = datetime(2024, 2, 7, 7, tzinfo=ZoneInfo("America/New_York"))
+
+
+class MailCatcher:
+    """Keeps every message it accepts; can refuse the first N with a temporary error."""
+
+    def __init__(self, refuse_first: int = 0) -> None:
+        self.refuse_first = refuse_first
+        self.attempts = 0
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        self.attempts += 1
+        if self.attempts <= self.refuse_first:
+            return "451 4.3.0 Try again later"
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)  # type: ignore[attr-defined]
+        )
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(settings: pytest.FixtureRequest, request: pytest.FixtureRequest) -> Iterator:
+    catcher = MailCatcher(refuse_first=getattr(request, "param", 0))
+    controller = Controller(catcher, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 5
+    settings.SITE_URL = "https://tracker.example.org"
+    yield catcher
+    controller.stop()
+
+
+def _subscriber_with_changes():
+    with time_machine.travel(SEND_TIME - timedelta(days=7), tick=False):
+        sam = make_user("sam", role=roles.VIEWER)
+        DigestPreference.objects.create(user=sam)
+    provision = make_provision(title="Ukraine <aid> & more")
+    Watch.objects.create(user=sam, provision=provision)
+    Activity.objects.create(
+        negotiation=provision.negotiation,
+        provision=provision,
+        kind="note",
+        occurred_at=SEND_TIME - timedelta(hours=2),
+        source="senate.gov",
+        summary="Leader said <b>yes</b>",
+        detail='"We will pass it" <script>alert(1)</script>',
+    )
+    return sam, provision
+
+
+@pytest.mark.django_db
+def test_the_digest_arrives_over_smtp_as_html_and_text_with_one_click_unsubscribe(
+    groups: dict, smtp_server: MailCatcher
+) -> None:
+    sam, provision = _subscriber_with_changes()
+
+    (outcome,) = digests.send_due_digests(SEND_TIME + timedelta(minutes=5))
+
+    assert outcome.status == "sent"
+    (message,) = smtp_server.messages
+    assert message["To"] == "sam@example.com"
+    assert provision.negotiation.name in message["Subject"]
+    assert "1 change" in message["Subject"]
+    assert message.get_content_type() == "multipart/alternative"
+    unsubscribe = str(message["List-Unsubscribe"]).strip()  # folded: it is a long line
+    assert re.fullmatch(r"<https://tracker\.example\.org/digests/unsubscribe/[^>]+/>", unsubscribe)
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Message-ID"] == DigestDelivery.objects.get(user=sam).message_id
+
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "Leader said <b>yes</b>" in text
+    assert "Leader said &lt;b&gt;yes&lt;/b&gt;" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    links = re.findall(r'href="([^"]+)"', html)
+    assert links and all(link.startswith("https://tracker.example.org/") for link in links)
+    assert unsubscribe.strip("<>") in links
+    assert "https://tracker.example.org/digests/preferences/" in text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("smtp_server", [1], indirect=True)
+def test_a_server_that_refuses_the_first_attempt_gets_one_message_after_the_retry(
+    groups: dict, smtp_server: MailCatcher
+) -> None:
+    sam, _ = _subscriber_with_changes()
+    first_run = SEND_TIME + timedelta(minutes=5)
+
+    (first,) = digests.send_due_digests(first_run)
+    assert first.status == DeliveryStatus.RETRY
+    assert "451" in first.error
+    assert smtp_server.messages == []
+
+    (retried,) = digests.send_due_digests(first_run + timedelta(minutes=5))
+    digests.send_due_digests(first_run + timedelta(minutes=10))
+
+    assert retried.status == DeliveryStatus.SENT
+    assert smtp_server.attempts == 2
+    assert len(smtp_server.messages) == 1

@@ -1,0 +1,689 @@
+"""Email digests: who watches what, who is due, what goes in each digest, and sending it once.
+
+A digest covers the Activity on a user's watched items from the end of their last *sent*
+digest up to the scheduled moment of the current period (not "now"), so a retry builds the same
+digest and a skipped or failed one leaves its changes for the next.
+"""
+
+import functools
+import logging
+import smtplib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from tracker import emails
+from tracker.models import (
+    Activity,
+    ActivityKind,
+    DeliveryStatus,
+    DemandStatus,
+    DigestDelivery,
+    DigestFrequency,
+    DigestPreference,
+    Negotiation,
+    ProvisionStatus,
+    Stance,
+    Watch,
+    WatchKind,
+)
+
+logger = logging.getLogger(__name__)
+
+# Entries shown per item before "and N more" links to the timeline.
+SECTION_CAP = 10
+MAX_ATTEMPTS = 5
+RETRY_BASE_DELAY = timedelta(minutes=1)
+# Longer than CELERY_TASK_TIME_LIMIT: a claim this old belongs to a worker that died mid-send.
+STALE_CLAIM_AFTER = timedelta(minutes=15)
+UNSUBSCRIBE_SALT = "tracker.digests.unsubscribe"
+UNSUBSCRIBE_MAX_AGE = timedelta(days=90)
+
+# The staff pages' URL names (pk argument). A page not built yet falls back to the home page.
+ITEM_URL_NAMES = {
+    "provision": "tracker-provision-detail",
+    "demand": "tracker-demand-detail",
+    "stakeholder": "tracker-stakeholder-detail",
+    "vote": "tracker-vote-detail",
+    "bill": "tracker-bill-detail",
+    "negotiation": "tracker-negotiation-detail",
+}
+TIMELINE_URL_NAME = "tracker-timeline"
+SECTION_KIND_LABELS = {
+    "provision": "Provision",
+    "demand": "Demand",
+    "stakeholder": "Stakeholder",
+    "vote": "Vote",
+    "bill": "Bill",
+    "negotiation": "Across the negotiation",
+}
+VALUE_LABELS = {
+    ActivityKind.STATUS_CHANGE: dict(ProvisionStatus.choices),
+    ActivityKind.DEMAND_CHANGE: dict(DemandStatus.choices),
+    ActivityKind.POSITION_CHANGE: dict(Stance.choices),
+}
+
+
+# --- Periods -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """One digest period of a user: its key for the unique delivery and when it ends."""
+
+    key: str
+    ends_at: datetime
+
+
+def _at_local_hour(day: object, hour: int, zone: ZoneInfo) -> datetime:
+    # fold=0 picks the first of an hour that happens twice (November) and, for an hour that
+    # does not exist (March), the offset before the jump: 2:00 becomes 3:00 EDT.
+    local = datetime.combine(day, time(hour), tzinfo=zone)  # type: ignore[arg-type]
+    return local.astimezone(ZoneInfo("UTC"))
+
+
+def current_period(preference: DigestPreference, now: datetime) -> Period | None:
+    """The latest period whose send time (local hour, and weekday if weekly) is at or before now."""
+    if preference.frequency == DigestFrequency.OFF:
+        return None
+    zone = ZoneInfo(preference.time_zone)
+    day = now.astimezone(zone).date()
+    step = timedelta(days=7 if preference.frequency == DigestFrequency.WEEKLY else 1)
+    if preference.frequency == DigestFrequency.WEEKLY:
+        day -= timedelta(days=(day.weekday() - preference.weekday) % 7)
+    ends_at = _at_local_hour(day, preference.hour, zone)
+    if ends_at > now:
+        day -= step
+        ends_at = _at_local_hour(day, preference.hour, zone)
+    if preference.frequency == DigestFrequency.WEEKLY:
+        year, week, _ = day.isocalendar()
+        return Period(f"weekly:{year}-W{week:02d}", ends_at)
+    return Period(f"daily:{day.isoformat()}", ends_at)
+
+
+def _one_period_before(preference: DigestPreference, until: datetime) -> datetime:
+    # Wall-clock arithmetic, so a daily period across a DST change is 23 or 25 hours long.
+    zone = ZoneInfo(preference.time_zone)
+    days = 7 if preference.frequency == DigestFrequency.WEEKLY else 1
+    local = until.astimezone(zone).replace(tzinfo=None) - timedelta(days=days)
+    return local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+
+
+def digest_start(user: AbstractBaseUser, preference: DigestPreference, until: datetime) -> datetime:
+    """Where the next digest starts: the end of the last sent one; before any was sent, the
+    start of the first one tried (so a failed first digest loses nothing); else a period back."""
+    history = DigestDelivery.objects.filter(user=user, covers_until__lte=until)
+    last_sent = (
+        history.filter(status=DeliveryStatus.SENT)
+        .order_by("-covers_until")
+        .values_list("covers_until", flat=True)
+        .first()
+    )
+    if last_sent:
+        return last_sent
+    first_tried = (
+        history.exclude(covers_from=None)
+        .order_by("covers_from")
+        .values_list("covers_from", flat=True)
+        .first()
+    )
+    return first_tried or _one_period_before(preference, until)
+
+
+# --- Watching and preferences --------------------------------------------------------------
+
+
+def current_negotiation() -> Negotiation | None:
+    return Negotiation.objects.current()
+
+
+def _default_watch(user_id: int, negotiation: Negotiation | None) -> list[Watch]:
+    return [Watch(user_id=user_id, negotiation=negotiation)] if negotiation else []
+
+
+def preference_for(user: AbstractBaseUser) -> DigestPreference:
+    """The user's digest preference, applying the defaults (daily, and a watch on the current
+    negotiation) the first time."""
+    with transaction.atomic():
+        preference, created = DigestPreference.objects.get_or_create(user=user)
+        if created:
+            Watch.objects.bulk_create(
+                _default_watch(user.pk, current_negotiation()), ignore_conflicts=True
+            )
+    return preference
+
+
+def apply_defaults_to_new_users() -> int:
+    """Give every active user without a preference the defaults; returns how many."""
+    newcomers = list(
+        get_user_model()
+        .objects.filter(is_active=True, digest_preference__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    if not newcomers:
+        return 0
+    negotiation = current_negotiation()
+    with transaction.atomic():
+        DigestPreference.objects.bulk_create(
+            [DigestPreference(user_id=pk) for pk in newcomers], ignore_conflicts=True
+        )
+        Watch.objects.bulk_create(
+            [watch for pk in newcomers for watch in _default_watch(pk, negotiation)],
+            ignore_conflicts=True,
+        )
+    return len(newcomers)
+
+
+def watched_keys(user: AbstractBaseUser) -> set[tuple[str, int]]:
+    """What the user watches as (kind, pk), counting the default negotiation watch of a user
+    whose defaults were not applied yet, so pages show what their first digest will hold."""
+    if not user.is_authenticated:
+        return set()
+    keys = Watch.objects.target_keys(user)
+    if not DigestPreference.objects.filter(user=user).exists():
+        negotiation = current_negotiation()
+        if negotiation is not None:
+            keys.add((WatchKind.NEGOTIATION.value, negotiation.pk))
+    return keys
+
+
+def set_watch(user: AbstractBaseUser, item: models.Model, *, watching: bool) -> bool:
+    """Watch or stop watching one provision, demand, stakeholder or negotiation; idempotent."""
+    kind = WatchKind(item._meta.model_name)
+    preference_for(user)
+    if watching:
+        Watch.objects.get_or_create(user=user, **{kind.value: item})
+    else:
+        Watch.objects.filter(user=user, **{kind.value: item}).delete()
+    return watching
+
+
+# --- Building ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    occurred_at: datetime
+    kind: str
+    kind_label: str
+    summary: str
+    reported_by: str
+    change: str
+    detail: str
+    url: str
+    is_confirmed: bool
+
+
+@dataclass
+class DigestSection:
+    """The changes on one item (or the negotiation as a whole), newest first, capped."""
+
+    kind: str
+    title: str
+    url: str
+    more_url: str
+    total: int
+    entries: list[DigestEntry] = field(default_factory=list)
+
+    @property
+    def kind_label(self) -> str:
+        return SECTION_KIND_LABELS[self.kind]
+
+    @property
+    def hidden_count(self) -> int:
+        return self.total - len(self.entries)
+
+
+@dataclass
+class NegotiationGroup:
+    name: str
+    url: str
+    sections: list[DigestSection] = field(default_factory=list)
+
+    @property
+    def change_count(self) -> int:
+        return sum(section.total for section in self.sections)
+
+
+@dataclass
+class Digest:
+    user: AbstractBaseUser
+    since: datetime
+    until: datetime
+    time_zone: str
+    frequency: str
+    groups: list[NegotiationGroup]
+    watch_count: int
+
+    @property
+    def change_count(self) -> int:
+        return sum(group.change_count for group in self.groups)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups
+
+    @property
+    def negotiation_names(self) -> str:
+        names = [group.name for group in self.groups]
+        if len(names) <= 1:
+            return "".join(names)
+        return f"{names[0]} and {len(names) - 1} more"
+
+    @property
+    def title(self) -> str:
+        return "Weekly digest" if self.frequency == DigestFrequency.WEEKLY else "Daily digest"
+
+    @property
+    def local_since(self) -> datetime:
+        return self.since.astimezone(ZoneInfo(self.time_zone))
+
+    @property
+    def local_until(self) -> datetime:
+        return self.until.astimezone(ZoneInfo(self.time_zone))
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+@functools.cache
+def _has_route(name: str, *, takes_pk: bool) -> bool:
+    # Cached: a failed reverse() is slow (it lists every pattern tried), and a digest asks
+    # for the same few routes hundreds of times.
+    try:
+        reverse(name, args=[1] if takes_pk else [])
+    except NoReverseMatch:
+        return False
+    return True
+
+
+def _item_path(kind: str, item: models.Model | None) -> str:
+    if item is None:
+        return reverse("tracker-home")
+    if hasattr(item, "get_absolute_url"):
+        return item.get_absolute_url()
+    if _has_route(ITEM_URL_NAMES[kind], takes_pk=True):
+        return reverse(ITEM_URL_NAMES[kind], args=[item.pk])
+    return reverse("tracker-home")
+
+
+def _timeline_url(kind: str, item: models.Model | None, item_path: str) -> str:
+    if item is None or not _has_route(TIMELINE_URL_NAME, takes_pk=False):
+        return absolute_url(item_path)
+    return absolute_url(f"{reverse(TIMELINE_URL_NAME)}?{kind}={item.pk}")
+
+
+def _section_of(activity: Activity) -> tuple[str, object, str]:
+    """(kind, object, title) of the item the activity is listed under."""
+    kind = activity.section_kind
+    if kind == "negotiation":
+        return kind, activity.negotiation, "Across the negotiation"
+    subject = getattr(activity, kind)
+    title = subject.label if kind == "bill" else str(subject)
+    return kind, subject, title
+
+
+def _change(activity: Activity) -> str:
+    if not (activity.from_value or activity.to_value):
+        return ""
+    labels = VALUE_LABELS.get(activity.kind, {})
+    before = labels.get(activity.from_value, activity.from_value) or "no position"
+    after = labels.get(activity.to_value, activity.to_value)
+    return f"{before} → {after}"
+
+
+SUBJECT_FIELDS = ["provision", "demand", "stakeholder", "vote", "bill"]
+# A change is listed under the most specific item the user watches; one found through a
+# negotiation watch goes under its own subject, or the negotiation as a whole.
+WATCHABLE_SUBJECTS = ["provision", "demand", "stakeholder"]
+
+
+def _capped_activities(
+    keys: set[tuple[str, int]], since: datetime, until: datetime, cap: int
+) -> list[Activity]:
+    """The activities in [since, until) on the watched items, at most `cap` per section, each
+    with `section_kind` and `section_total` set.
+
+    Two queries whatever the number of watches or activities: a narrow one (ids and subject
+    ids only) to place and count every change, then the full rows of the ones shown.
+    """
+    watched: dict[str, set[int]] = defaultdict(set)
+    for kind, pk in keys:
+        watched[kind].add(pk)
+    if not watched:
+        return []
+    matches = Q()
+    for kind, pks in watched.items():
+        matches |= Q(**{f"{kind}_id__in": sorted(pks)})
+    narrow = (
+        Activity.objects.filter(matches, occurred_at__gte=since, occurred_at__lt=until)
+        .order_by("-occurred_at", "-id")
+        .values_list("id", "negotiation_id", *(f"{kind}_id" for kind in SUBJECT_FIELDS))
+    )
+    totals: Counter[tuple] = Counter()
+    shown: dict[int, tuple] = {}
+    for pk, negotiation_id, *subject_ids in narrow:
+        subjects = dict(zip(SUBJECT_FIELDS, subject_ids, strict=True))
+        section = next(
+            (
+                (kind, subjects[kind])
+                for kind in WATCHABLE_SUBJECTS
+                if subjects[kind] in watched.get(kind, ())
+            ),
+            None,
+        ) or next(
+            ((kind, subjects[kind]) for kind in SUBJECT_FIELDS if subjects[kind] is not None),
+            ("negotiation", negotiation_id),
+        )
+        key = (negotiation_id, *section)
+        totals[key] += 1
+        if totals[key] <= cap:
+            shown[pk] = key
+    activities = list(
+        Activity.objects.filter(pk__in=list(shown))
+        .select_related("actor", "negotiation", *SUBJECT_FIELDS)
+        .order_by("-occurred_at", "-id")
+    )
+    for activity in activities:
+        key = shown[activity.pk]
+        activity.section_kind = key[1]
+        activity.section_total = totals[key]
+    return activities
+
+
+def build_digest(
+    user: AbstractBaseUser,
+    *,
+    until: datetime,
+    since: datetime | None = None,
+    preference: DigestPreference | None = None,
+    cap: int = SECTION_CAP,
+) -> Digest:
+    """The digest `user` gets for the changes up to `until` (exclusive); builds, never sends."""
+    preference = preference or preference_for(user)
+    keys = Watch.objects.target_keys(user)
+    if since is None:
+        since = digest_start(user, preference, until)
+    groups: dict[int | None, NegotiationGroup] = {}
+    sections: dict[tuple[int | None, str, int], DigestSection] = {}
+    # Rows come newest first, so groups and sections are ordered by their latest change.
+    for activity in _capped_activities(keys, since, until, cap):
+        negotiation = activity.negotiation
+        group_key = activity.negotiation_id
+        if group_key not in groups:
+            groups[group_key] = NegotiationGroup(
+                name=negotiation.name if negotiation else "Other changes",
+                url=absolute_url(_item_path("negotiation", negotiation)),
+            )
+        kind, subject, title = _section_of(activity)
+        section_key = (group_key, kind, getattr(subject, "pk", 0))
+        section = sections.get(section_key)
+        if section is None:
+            item_path = _item_path(kind, subject)
+            section = sections[section_key] = DigestSection(
+                kind=kind,
+                title=title,
+                url=absolute_url(item_path),
+                more_url=_timeline_url(kind, subject, item_path),
+                total=activity.section_total,
+            )
+            groups[group_key].sections.append(section)
+        section.entries.append(
+            DigestEntry(
+                occurred_at=activity.occurred_at,
+                kind=activity.kind,
+                kind_label=activity.get_kind_display(),
+                summary=activity.summary,
+                reported_by=activity.reported_by,
+                change=_change(activity),
+                detail=activity.detail,
+                url=section.url,
+                is_confirmed=activity.is_confirmed,
+            )
+        )
+    return Digest(
+        user=user,
+        since=since,
+        until=until,
+        time_zone=preference.time_zone,
+        frequency=preference.frequency,
+        groups=list(groups.values()),
+        watch_count=len(keys),
+    )
+
+
+# --- Unsubscribing -------------------------------------------------------------------------
+
+
+def unsubscribe_token(user: AbstractBaseUser) -> str:
+    """A signed, timestamped token that turns this user's digests off without a login."""
+    return signing.dumps({"u": user.pk}, salt=UNSUBSCRIBE_SALT)
+
+
+def user_for_unsubscribe_token(token: str) -> AbstractBaseUser:
+    """The user a token was made for; raises signing.BadSignature (or SignatureExpired)."""
+    payload = signing.loads(
+        token, salt=UNSUBSCRIBE_SALT, max_age=UNSUBSCRIBE_MAX_AGE.total_seconds()
+    )
+    try:
+        return get_user_model().objects.get(pk=payload["u"])
+    except (get_user_model().DoesNotExist, KeyError, TypeError):
+        raise signing.BadSignature("No such user.") from None
+
+
+def unsubscribe(user: AbstractBaseUser) -> DigestPreference:
+    preference = preference_for(user)
+    preference.frequency = DigestFrequency.OFF
+    preference.save(update_fields=["frequency", "updated_at"])
+    return preference
+
+
+def digest_message(digest: Digest) -> "emails.EmailMultiAlternatives":
+    """The email for a digest, with its one-click unsubscribe link; the preview shows this too."""
+    return emails.digest(
+        digest,
+        unsubscribe_url=absolute_url(
+            reverse("tracker-digest-unsubscribe", args=[unsubscribe_token(digest.user)])
+        ),
+        preferences_url=absolute_url(reverse("tracker-digest-preferences")),
+    )
+
+
+# --- Sending -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueDigest:
+    user_id: int
+    username: str
+    period: str
+    until: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    username: str
+    period: str
+    status: str
+    change_count: int = 0
+    error: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.username} {self.period}: {self.status}"
+        if self.status == DeliveryStatus.SENT:
+            text += f" ({self.change_count} changes)"
+        return f"{text} — {self.error}" if self.error else text
+
+
+def due_digests(
+    now: datetime, *, username: str | None = None, dry_run: bool = False
+) -> list[DueDigest]:
+    """Every user whose digest time has come and whose digest for that period is not done,
+    plus failed attempts whose retry time has come. Writes only housekeeping, never in a dry
+    run: newcomers' defaults, and giving up dead or superseded attempts."""
+    if not dry_run:
+        apply_defaults_to_new_users()
+        _give_up_stale_claims(now)
+    preferences = (
+        DigestPreference.objects.filter(user__is_active=True)
+        .exclude(frequency=DigestFrequency.OFF)
+        .select_related("user")
+    )
+    if username is not None:
+        preferences = preferences.filter(user__username=username)
+    candidates: dict[int, tuple[DigestPreference, Period]] = {}
+    for preference in preferences:
+        period = current_period(preference, now)
+        # A newcomer's first digest is the next one, not one for a period already over.
+        if period is not None and period.ends_at >= preference.created_at:
+            candidates[preference.user_id] = (preference, period)
+    existing = {
+        (delivery.user_id, delivery.period): delivery
+        for delivery in DigestDelivery.objects.filter(
+            user_id__in=candidates,
+            period__in={period.key for _, period in candidates.values()},
+        )
+    }
+    if not dry_run:
+        _supersede_older_retries(candidates)
+    due = []
+    for user_id, (preference, period) in candidates.items():
+        delivery = existing.get((user_id, period.key))
+        waiting = delivery is not None and (
+            delivery.status == DeliveryStatus.PENDING
+            or (delivery.status == DeliveryStatus.RETRY and delivery.retry_at <= now)
+        )
+        if delivery is None or waiting:
+            due.append(
+                DueDigest(user_id, preference.user.get_username(), period.key, period.ends_at)
+            )
+    return due
+
+
+def _give_up_stale_claims(now: datetime) -> None:
+    # The worker died between claiming and recording the result; it may have sent the mail,
+    # so never resend. The next digest starts at the last *sent* one and covers these changes.
+    DigestDelivery.objects.filter(
+        status=DeliveryStatus.SENDING, claimed_at__lt=now - STALE_CLAIM_AFTER
+    ).update(
+        status=DeliveryStatus.FAILED,
+        error="The worker stopped while sending; the next digest covers these changes.",
+    )
+
+
+def _supersede_older_retries(candidates: dict[int, tuple[DigestPreference, Period]]) -> None:
+    # A retry still waiting when the next period starts would repeat changes the new digest
+    # already covers, so it is given up in favour of the new one.
+    for delivery in DigestDelivery.objects.filter(
+        user_id__in=candidates, status__in=[DeliveryStatus.RETRY, DeliveryStatus.PENDING]
+    ):
+        if delivery.period != candidates[delivery.user_id][1].key:
+            DigestDelivery.objects.filter(pk=delivery.pk, status=delivery.status).update(
+                status=DeliveryStatus.FAILED,
+                error=f"{delivery.error} Superseded by the next digest.".strip(),
+            )
+
+
+def _address_problem(user: AbstractBaseUser) -> str:
+    address = getattr(user, "email", "")
+    if not address:
+        return "No email address."
+    try:
+        validate_email(address)
+    except ValidationError:
+        return f"Invalid email address {address!r}."
+    return ""
+
+
+def _finish(delivery: DigestDelivery, status: str, **fields: object) -> None:
+    DigestDelivery.objects.filter(pk=delivery.pk).update(status=status, **fields)
+
+
+def send_digest(
+    user_id: int, *, period: str, until: datetime, now: datetime | None = None
+) -> DeliveryOutcome:
+    """Claim the (user, period) delivery, build and send the digest, and record the result.
+
+    Only the caller whose UPDATE moves the delivery from pending (or retry) to sending goes
+    on, so concurrent or repeated calls send at most one message. SMTP errors leave it waiting
+    to retry with exponential backoff, then failed after MAX_ATTEMPTS.
+    """
+    now = now or timezone.now()
+    user = get_user_model().objects.get(pk=user_id)
+    username = user.get_username()
+    delivery, _ = DigestDelivery.objects.get_or_create(
+        user=user, period=period, defaults={"covers_until": until}
+    )
+    claimed = DigestDelivery.objects.filter(
+        pk=delivery.pk, status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRY]
+    ).update(
+        status=DeliveryStatus.SENDING,
+        attempts=F("attempts") + 1,
+        claimed_at=now,
+        retry_at=None,
+    )
+    delivery.refresh_from_db()
+    if not claimed:
+        return DeliveryOutcome(username, period, f"already {delivery.status}")
+
+    preference = preference_for(user)
+    since = digest_start(user, preference, delivery.covers_until)
+    problem = _address_problem(user)
+    if problem:
+        logger.warning("Digest for %s skipped: %s", username, problem)
+        _finish(delivery, DeliveryStatus.SKIPPED, error=problem, covers_from=since)
+        return DeliveryOutcome(username, period, DeliveryStatus.SKIPPED, error=problem)
+    digest = build_digest(user, since=since, until=delivery.covers_until, preference=preference)
+    record = {"covers_from": since, "change_count": digest.change_count}
+    if digest.is_empty and not preference.send_empty:
+        _finish(delivery, DeliveryStatus.SKIPPED, error="No changes.", **record)
+        return DeliveryOutcome(username, period, DeliveryStatus.SKIPPED, error="No changes.")
+
+    message = digest_message(digest)
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError) as error:
+        reason = f"{type(error).__name__}: {error}"
+        if delivery.attempts >= MAX_ATTEMPTS:
+            logger.error("Digest for %s failed for good: %s", username, reason)
+            _finish(delivery, DeliveryStatus.FAILED, error=reason, **record)
+            return DeliveryOutcome(username, period, DeliveryStatus.FAILED, error=reason)
+        retry_at = now + RETRY_BASE_DELAY * 2 ** (delivery.attempts - 1)
+        logger.warning("Digest for %s will be retried at %s: %s", username, retry_at, reason)
+        _finish(delivery, DeliveryStatus.RETRY, error=reason, retry_at=retry_at, **record)
+        return DeliveryOutcome(username, period, DeliveryStatus.RETRY, error=reason)
+    _finish(
+        delivery,
+        DeliveryStatus.SENT,
+        error="",
+        sent_at=timezone.now(),
+        message_id=message.extra_headers.get("Message-ID", ""),
+        **record,
+    )
+    return DeliveryOutcome(username, period, DeliveryStatus.SENT, digest.change_count)
+
+
+def send_due_digests(
+    now: datetime, *, username: str | None = None, dry_run: bool = False
+) -> list[DeliveryOutcome]:
+    """Send every due digest in this process (the operator's command); a dry run only lists."""
+    outcomes = []
+    for due in due_digests(now, username=username, dry_run=dry_run):
+        if dry_run:
+            outcomes.append(DeliveryOutcome(due.username, due.period, "due"))
+            continue
+        outcomes.append(send_digest(due.user_id, period=due.period, until=due.until, now=now))
+    return outcomes
