@@ -131,9 +131,7 @@ def test_recording_needs_a_post(client, editor, target, senator) -> None:
     assert client.get(f"/whip/{target.pk}/members/{senator.pk}/position/").status_code == 405
 
 
-def test_an_override_needs_its_own_permission_and_a_note(
-    client, viewer, editor, target, senator
-):
+def test_an_override_needs_its_own_permission_and_a_note(client, viewer, editor, target, senator):
     url = f"/whip/{target.pk}/members/{senator.pk}/override/"
     prefix = f"o{senator.pk}-"
     client.force_login(viewer)
