@@ -6,6 +6,7 @@ from django.conf import settings
 
 from tests.factories import make_user
 from tracker import roles
+from tracker.celery import app as celery_app
 
 # Persistent connections from the live server's threads would keep the test database open at
 # teardown; tests open a connection per request instead.
@@ -39,6 +40,14 @@ def _fast_and_quiet(settings: pytest.FixtureRequest) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _celery_in_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tasks run in the test's own process, as in the demo, except in tests that exercise the
+    real broker (marked `redis`); otherwise a task queued in CI would wait for a worker."""
+    if request.node.get_closest_marker("redis") is None:
+        monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
 
 
 @pytest.fixture

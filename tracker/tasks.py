@@ -1,6 +1,13 @@
 """Thin Celery wrappers: each task takes ids or keys and calls one domain function."""
 
+from datetime import datetime
+
 from celery import shared_task
+from django.utils import timezone
+
+from tracker import digests
+from tracker.feeds import sync as feeds_sync
+from tracker.feeds.client import FeedUnavailable
 
 
 @shared_task(acks_late=True)
@@ -14,10 +21,6 @@ def ping(message: str = "pong") -> str:
 @shared_task(acks_late=True)
 def send_due_digests() -> int:
     """Beat: queue one send_digest per user whose digest time has come; returns how many."""
-    from django.utils import timezone
-
-    from tracker import digests
-
     due = digests.due_digests(timezone.now())
     for item in due:
         send_digest.delay(item.user_id, item.period, item.until.isoformat())
@@ -27,18 +30,12 @@ def send_due_digests() -> int:
 @shared_task(acks_late=True)
 def send_digest(user_id: int, period: str, until: str) -> str:
     """Claim, build and send one user's digest for one period; safe to run twice."""
-    from datetime import datetime
-
-    from tracker import digests
-
     return str(digests.send_digest(user_id, period=period, until=datetime.fromisoformat(until)))
 
 
 # Feeds: each task refreshes one source through tracker.feeds.sync, which records a FeedRun.
 # Transient failures (timeouts, 429, 5xx, senate.gov's 403) are retried with jittered backoff;
 # the time limits stay under CELERY_TASK_TIME_LIMIT so a killed run is released as abandoned.
-from tracker.feeds import sync as feeds_sync  # noqa: E402
-from tracker.feeds.client import FeedUnavailable  # noqa: E402
 
 FEED_TASK_OPTIONS = {
     "acks_late": True,
