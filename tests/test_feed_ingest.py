@@ -12,6 +12,7 @@ from tracker.feeds.ingest import (
     BillIndex,
     IngestError,
     MemberIndex,
+    VoteIndex,
     ingest_bill,
     ingest_legislator,
     ingest_roll_call,
@@ -151,6 +152,50 @@ def test_queries_per_vote_do_not_grow_with_its_casts(db) -> None:
     with CaptureQueriesContext(connection) as big_queries:
         ingest_roll_call(big, members=big_members, bills=BillIndex())
     assert len(big_queries) == len(small_queries)
+
+
+def test_a_run_rereading_its_session_writes_nothing_and_reads_only_the_casts(db) -> None:
+    roll = house.parse_roll(HOUSE_151.read_bytes())
+    ingest(roll)
+    activities = Activity.objects.count()
+    # As a sync run: the session's votes are read once, then each unchanged vote costs one query.
+    members, bills, votes = MemberIndex("house"), BillIndex(), VoteIndex()
+    assert ingest_roll_call(roll, members=members, bills=bills, votes=votes).outcome == "unchanged"
+    with CaptureQueriesContext(connection) as queries:
+        outcome = ingest_roll_call(roll, members=members, bills=bills, votes=votes)
+    assert outcome.outcome == "unchanged"
+    assert [query["sql"].split()[0] for query in queries] == ["SELECT"]
+    assert Activity.objects.count() == activities
+
+
+def test_a_run_sees_its_own_writes_when_a_vote_comes_twice(db) -> None:
+    roll = house.parse_roll(HOUSE_151.read_bytes())
+    members, bills, votes = MemberIndex("house"), BillIndex(), VoteIndex()
+    assert ingest_roll_call(roll, members=members, bills=bills, votes=votes).outcome == "created"
+    assert ingest_roll_call(roll, members=members, bills=bills, votes=votes).outcome == "unchanged"
+    failed = dataclasses.replace(roll, result="Failed")
+    assert ingest_roll_call(failed, members=members, bills=bills, votes=votes).outcome == "updated"
+    assert ingest_roll_call(failed, members=members, bills=bills, votes=votes).outcome == (
+        "unchanged"
+    )
+    vote = Vote.objects.get(chamber="house", roll_number=151)
+    assert (vote.result, vote.casts.count(), Activity.objects.filter(vote=vote).count()) == (
+        "Failed",
+        5,
+        2,
+    )
+
+
+def test_a_vote_stored_behind_the_runs_back_is_compared_not_duplicated(db) -> None:
+    roll = house.parse_roll(HOUSE_151.read_bytes())
+    votes = VoteIndex()
+    votes.get(roll)  # the run read its session before another process stored this vote
+    ingest(roll)
+    outcome = ingest_roll_call(roll, members=MemberIndex("house"), bills=BillIndex(), votes=votes)
+    assert outcome.outcome == "unchanged"
+    assert Vote.objects.filter(chamber="house", roll_number=151).count() == 1
+    assert VoteCast.objects.count() == 5
+    assert Activity.objects.filter(kind="vote").count() == 1
 
 
 def test_a_bill_is_keyed_by_number_and_its_actions_merge_without_duplicates(demo) -> None:

@@ -75,6 +75,29 @@ def test_it_refuses_bad_vote_files(name: str, message: str) -> None:
         senate.parse_vote((CASES / name).read_bytes())
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        # A parameter entity pointing outside: refused before anything could be fetched.
+        (
+            b'<!DOCTYPE roll_call_vote [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/x">'
+            b"%remote;]><roll_call_vote/>",
+            "refused hostile XML",
+        ),
+        # An entity the document never declares (its DTD is never read): not expanded.
+        (
+            b'<!DOCTYPE roll_call_vote SYSTEM "http://127.0.0.1:9/vote.dtd">'
+            b"<roll_call_vote><congress>&secret;</congress></roll_call_vote>",
+            "malformed XML",
+        ),
+        (b"", "malformed XML"),
+    ],
+)
+def test_it_refuses_entities_however_they_arrive(body: bytes, message: str) -> None:
+    with pytest.raises(FeedFormatError, match=message):
+        senate.parse_vote(body)
+
+
 @needs_shared
 @pytest.mark.parametrize("path", shared("senate-lis/vote_*.xml"), ids=lambda p: p.name)
 def test_it_reads_every_shared_senate_vote(path: Path) -> None:

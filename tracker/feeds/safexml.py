@@ -1,15 +1,53 @@
 """XML parsing for the vote feeds with entity expansion, external entities and network off."""
 
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, XMLParser
+from xml.parsers import expat
 
-from defusedxml import DefusedXmlException
-from defusedxml import ElementTree as SafeElementTree
+from defusedxml import DefusedXmlException, EntitiesForbidden, ExternalReferenceForbidden
 
 from tracker.feeds.client import FeedError
 
 
 class FeedFormatError(FeedError):
     """The body is not the document we expected: malformed, HTML, hostile or the wrong root."""
+
+
+class _PrologEnd(Exception):
+    """Raised at the root element's start tag: no entity can be declared after it."""
+
+
+def _refuse_entity(name: str, *args: object) -> None:
+    raise EntitiesForbidden(name, None, None, None, None, None)
+
+
+def _refuse_external(context: str, base: str | None, system_id: str, public_id: str) -> None:
+    raise ExternalReferenceForbidden(context, base, system_id, public_id)
+
+
+def _stop(*args: object) -> None:
+    raise _PrologEnd
+
+
+def _check_prolog(body: bytes) -> None:
+    """Refuse entity declarations and external references, reading only up to the root tag.
+
+    Entities can only be declared in the DOCTYPE's internal subset, which precedes the root
+    element, so the scan stops there; the document itself is then built by the C parser, which
+    never fetches anything and rejects any entity it does not know. Same policy as defusedxml
+    (which we used before) at a fraction of its cost: its pure-Python tree builder took longer
+    than everything else the roll-call ingest does.
+    """
+    scanner = expat.ParserCreate()
+    scanner.EntityDeclHandler = _refuse_entity
+    scanner.UnparsedEntityDeclHandler = _refuse_entity
+    scanner.ExternalEntityRefHandler = _refuse_external
+    scanner.StartElementHandler = _stop
+    try:
+        scanner.Parse(body, True)
+    except _PrologEnd:
+        return
+    except expat.ExpatError as error:
+        raise ParseError(str(error)) from None
 
 
 def parse_xml(body: bytes, *, root: str, what: str) -> Element:
@@ -22,7 +60,11 @@ def parse_xml(body: bytes, *, root: str, what: str) -> Element:
     if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
         raise FeedFormatError(f"{what}: an HTML page where XML was expected (not published yet?)")
     try:
-        element = SafeElementTree.fromstring(body, forbid_dtd=False)
+        _check_prolog(body)
+        # Safe here: _check_prolog refused every entity declaration and external reference.
+        parser = XMLParser()  # noqa: S314
+        parser.feed(body)
+        element = parser.close()
     except DefusedXmlException as error:
         raise FeedFormatError(f"{what}: refused hostile XML ({type(error).__name__})") from None
     except ParseError as error:

@@ -25,6 +25,7 @@ from tracker.feeds.ingest import (
     IngestError,
     MemberIndex,
     Outcome,
+    VoteIndex,
     ingest_bill,
     ingest_legislator,
     ingest_roll_call,
@@ -246,6 +247,7 @@ class _RollBatch:
         self.documents = Documents(urls)
         self.members = MemberIndex(chamber)
         self.bills = BillIndex()
+        self.votes = VoteIndex()
         self.unavailable_in_a_row = 0
 
     def take(self, key: str, url: str, fetch: Fetch) -> str:
@@ -273,7 +275,9 @@ class _RollBatch:
             return ""
         try:
             roll = self.parse(response.body, url, key)
-            outcome = ingest_roll_call(roll, members=self.members, bills=self.bills)
+            outcome = ingest_roll_call(
+                roll, members=self.members, bills=self.bills, votes=self.votes
+            )
         except (FeedError, IngestError) as error:
             self.recorder.error(key, str(error))
             return ""
