@@ -26,11 +26,13 @@ def subscribers(groups: dict) -> list:
             DigestPreference.objects.create(user=user)
             Watch.objects.create(user=user, provision=provision)
             users.append(user)
+    an_hour_before = SEND_TIME - timedelta(hours=1)
     Activity.objects.create(
         negotiation=provision.negotiation,
         provision=provision,
         kind="note",
-        occurred_at=SEND_TIME - timedelta(hours=1),
+        occurred_at=an_hour_before,
+        recorded_at=an_hour_before,
         summary="Something happened",
     )
     return users

@@ -70,6 +70,7 @@ def _subscriber_with_changes():
         provision=provision,
         kind="note",
         occurred_at=SEND_TIME - timedelta(hours=2),
+        recorded_at=SEND_TIME - timedelta(hours=2),
         source="senate.gov",
         summary="Leader said <b>yes</b>",
         detail='"We will pass it" <script>alert(1)</script>',

@@ -46,13 +46,17 @@ def subscriber(username: str = "sam", *, created: datetime | None = None, **pref
     return user
 
 
-def note(at: datetime, summary: str = "A note", **subject: object) -> Activity:
+def note(
+    at: datetime, summary: str = "A note", *, recorded: datetime | None = None, **subject: object
+) -> Activity:
+    """A change that occurred `at` and reached the tracker `recorded` (by default, then too)."""
     negotiation = subject.pop("negotiation", None)
     target = next(iter(subject.values()), None)
     return Activity.objects.create(
         negotiation=negotiation or getattr(target, "negotiation", None),
         kind=ActivityKind.NOTE,
         occurred_at=at,
+        recorded_at=recorded or at,
         source="public record",
         summary=summary,
         **subject,
@@ -202,6 +206,38 @@ def test_the_next_digest_starts_where_the_last_sent_one_ended(groups) -> None:
     assert second.status == "sent"
     assert "in the second" in mail.outbox[1].body
     assert "in the first" not in mail.outbox[1].body
+
+
+@pytest.mark.django_db
+def test_a_change_recorded_late_but_dated_before_the_last_digest_comes_in_the_next_one_once(
+    groups,
+) -> None:
+    sam = subscriber()
+    provision = make_provision()
+    Watch.objects.create(user=sam, provision=provision)
+    note(SEND_TIME - timedelta(hours=1), "on time", provision=provision)
+    assert digests.send_digest(sam.pk, period="daily:2024-02-07", until=SEND_TIME).status == "sent"
+    # A feed brings in, two hours after that digest went out, a vote from the evening before.
+    note(
+        SEND_TIME - timedelta(hours=12),
+        "Cloture vote from last night",
+        recorded=SEND_TIME + timedelta(hours=2),
+        provision=provision,
+    )
+
+    tomorrow = SEND_TIME + timedelta(days=1)
+    second = digests.send_digest(sam.pk, period="daily:2024-02-08", until=tomorrow)
+    third = digests.send_digest(
+        sam.pk, period="daily:2024-02-09", until=tomorrow + timedelta(days=1)
+    )
+
+    assert "Cloture vote from last night" not in mail.outbox[0].body
+    assert second.status == "sent"
+    assert second.change_count == 1
+    assert mail.outbox[1].body.count("Cloture vote from last night") == 1
+    assert "on time" not in mail.outbox[1].body
+    assert (third.status, third.error) == ("skipped", "No changes.")
+    assert len(mail.outbox) == 2
 
 
 def _period(user, now: datetime) -> digests.Period:

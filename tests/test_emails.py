@@ -27,6 +27,7 @@ def _change(provision, summary: str, *, hours_before: int = 1, **fields: object)
         provision=provision,
         kind=fields.pop("kind", "note"),
         occurred_at=SEND_TIME - timedelta(hours=hours_before),
+        recorded_at=SEND_TIME - timedelta(hours=hours_before),
         summary=summary,
         **fields,
     )

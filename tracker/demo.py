@@ -346,6 +346,8 @@ class _Loader:
             {"negotiation": self.negotiation, "kind": ActivityKind.VOTE, "vote": vote},
             {
                 "occurred_at": voted_at,
+                # Old facts: recorded as of when they happened, so no digest replays history.
+                "recorded_at": voted_at,
                 "source": PUBLIC_RECORD,
                 "source_url": vote.source_url,
                 "summary": _clip(
@@ -420,6 +422,7 @@ class _Loader:
             },
             {
                 "occurred_at": _noon(as_of),
+                "recorded_at": _noon(as_of),
                 "source": PUBLIC_RECORD,
                 "source_url": position.source_url,
                 "summary": _clip(
@@ -443,6 +446,7 @@ class _Loader:
                 "summary": _clip(entry["summary"]),
             },
             {
+                "recorded_at": _noon(_date(entry["date"])),
                 "source": PUBLIC_RECORD,
                 "source_url": entry.get("source_url") or "",
                 "detail": entry["summary"],

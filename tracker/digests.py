@@ -6,9 +6,11 @@ digest and a skipped or failed one leaves its changes for the next.
 """
 
 import functools
+import itertools
 import logging
 import smtplib
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -326,14 +328,10 @@ def _timeline_url(kind: str, item: models.Model | None, item_path: str) -> str:
     return absolute_url(f"{reverse(TIMELINE_URL_NAME)}?{kind}={item.pk}")
 
 
-def _section_of(activity: Activity) -> tuple[str, object, str]:
-    """(kind, object, title) of the item the activity is listed under."""
-    kind = activity.section_kind
+def _section_title(kind: str, subject: models.Model | None) -> str:
     if kind == "negotiation":
-        return kind, activity.negotiation, "Across the negotiation"
-    subject = getattr(activity, kind)
-    title = subject.label if kind == "bill" else str(subject)
-    return kind, subject, title
+        return "Across the negotiation"
+    return subject.label if kind == "bill" else str(subject)
 
 
 def _change(activity: Activity) -> str:
@@ -349,59 +347,310 @@ SUBJECT_FIELDS = ["provision", "demand", "stakeholder", "vote", "bill"]
 # A change is listed under the most specific item the user watches; one found through a
 # negotiation watch goes under its own subject, or the negotiation as a whole.
 WATCHABLE_SUBJECTS = ["provision", "demand", "stakeholder"]
+# Users whose digests are built together: they share one query placing the changes and one
+# fetch of the rows shown, which is where the time went when each user fetched their own.
+BATCH_SIZE = 100
+# Ids per `pk IN (...)` query, within every backend's limit on query parameters.
+FETCH_CHUNK = 900
+
+# (negotiation id, kind, item pk): one section of a digest.
+SectionKey = tuple[int | None, str, int | None]
 
 
-def _capped_activities(
-    keys: set[tuple[str, int]], since: datetime, until: datetime, cap: int
-) -> list[Activity]:
-    """The activities in [since, until) on the watched items, at most `cap` per section, each
-    with `section_kind` and `section_total` set.
+@dataclass
+class _ChangeIndex:
+    """The changes recorded in one window on the items a batch of users watches: narrow rows
+    in digest order (newest first), and each item's rows as ranks in that order."""
 
-    Two queries whatever the number of watches or activities: a narrow one (ids and subject
-    ids only) to place and count every change, then the full rows of the ones shown.
-    """
-    watched: dict[str, set[int]] = defaultdict(set)
-    for kind, pk in keys:
-        watched[kind].add(pk)
-    if not watched:
-        return []
-    matches = Q()
-    for kind, pks in watched.items():
-        matches |= Q(**{f"{kind}_id__in": sorted(pks)})
-    narrow = (
-        Activity.objects.filter(matches, occurred_at__gte=since, occurred_at__lt=until)
-        .order_by("-occurred_at", "-id")
-        .values_list("id", "negotiation_id", *(f"{kind}_id" for kind in SUBJECT_FIELDS))
-    )
-    totals: Counter[tuple] = Counter()
-    shown: dict[int, tuple] = {}
-    for pk, negotiation_id, *subject_ids in narrow:
-        subjects = dict(zip(SUBJECT_FIELDS, subject_ids, strict=True))
-        section = next(
-            (
-                (kind, subjects[kind])
-                for kind in WATCHABLE_SUBJECTS
-                if subjects[kind] in watched.get(kind, ())
-            ),
-            None,
-        ) or next(
-            ((kind, subjects[kind]) for kind in SUBJECT_FIELDS if subjects[kind] is not None),
-            ("negotiation", negotiation_id),
+    ids: list[int] = field(default_factory=list)
+    # Subject ids in SUBJECT_FIELDS order, to find the most specific watch a row matches.
+    subjects: list[list[int | None]] = field(default_factory=list)
+    # (kind, pk) -> negotiation id -> ranks, ascending (so newest first).
+    ranks: dict[tuple[str, int], dict[int | None, list[int]]] = field(default_factory=dict)
+    # (kind, pk) of the items with a change that also names a more specific item, which a
+    # user watching that one sees there instead.
+    shared_items: set[tuple[str, int]] = field(default_factory=set)
+
+    @classmethod
+    def build(
+        cls, user_ids: list[int], kinds: set[str], since: datetime, until: datetime
+    ) -> "_ChangeIndex":
+        index = cls()
+        if not kinds:
+            return index
+        # Subqueries on the batch's watches keep the parameters few however much is watched.
+        watches = Watch.objects.filter(user_id__in=user_ids)
+        matches = Q()
+        for kind in sorted(kinds):
+            matches |= Q(
+                **{
+                    f"{kind}_id__in": watches.filter(**{f"{kind}__isnull": False}).values(
+                        f"{kind}_id"
+                    )
+                }
+            )
+        rows = (
+            Activity.objects.filter(matches, recorded_at__gte=since, recorded_at__lt=until)
+            .order_by("-occurred_at", "-id")
+            .values_list("id", "negotiation_id", *(f"{kind}_id" for kind in SUBJECT_FIELDS))
         )
-        key = (negotiation_id, *section)
-        totals[key] += 1
-        if totals[key] <= cap:
-            shown[pk] = key
-    activities = list(
-        Activity.objects.filter(pk__in=list(shown))
-        .select_related("actor", "negotiation", *SUBJECT_FIELDS)
-        .order_by("-occurred_at", "-id")
+        ranks = index.ranks
+        for rank, (pk, negotiation_id, *subject_ids) in enumerate(rows):
+            index.ids.append(pk)
+            index.subjects.append(subject_ids)
+            more_specific = False
+            for kind, item_id in (
+                *zip(WATCHABLE_SUBJECTS, subject_ids, strict=False),
+                ("negotiation", negotiation_id),
+            ):
+                if item_id is None:
+                    continue
+                by_negotiation = ranks.get((kind, item_id))
+                if by_negotiation is None:
+                    by_negotiation = ranks[kind, item_id] = {}
+                listed = by_negotiation.get(negotiation_id)
+                if listed is None:
+                    listed = by_negotiation[negotiation_id] = []
+                listed.append(rank)
+                if more_specific:
+                    index.shared_items.add((kind, item_id))
+                more_specific = True
+        return index
+
+    def _own_item(self, rank: int, negotiation_id: int | None) -> tuple[str, int | None]:
+        """Where a change found through a negotiation watch alone is listed: its subject, or
+        the negotiation as a whole."""
+        for kind, item_id in zip(SUBJECT_FIELDS, self.subjects[rank], strict=True):
+            if item_id is not None:
+                return kind, item_id
+        return "negotiation", negotiation_id
+
+    def place(
+        self, keys: set[tuple[str, int]], cap: int
+    ) -> tuple[Counter[SectionKey], list[tuple[int, SectionKey]]]:
+        """One user's sections: every change counted under the most specific item they watch,
+        and the newest `cap` of each section as (rank, section)."""
+        watched: dict[str, set[int]] = defaultdict(set)
+        for kind, pk in keys:
+            watched[kind].add(pk)
+        provisions, demands, stakeholders = (watched[kind] for kind in WATCHABLE_SUBJECTS)
+        totals: Counter[SectionKey] = Counter()
+        shown: list[tuple[int, SectionKey]] = []
+        for level, kind in enumerate([*WATCHABLE_SUBJECTS, "negotiation"]):
+            for pk in watched.get(kind, ()):
+                for negotiation_id, ranks in self.ranks.get((kind, pk), {}).items():
+                    if kind != "negotiation" and (kind, pk) not in self.shared_items:
+                        # No change here names a more specific item: all of them are its own.
+                        key = (negotiation_id, kind, pk)
+                        totals[key] = len(ranks)
+                        shown += [(rank, key) for rank in ranks[:cap]]
+                        continue
+                    for rank in ranks:
+                        provision, demand, stakeholder, *_ = self.subjects[rank]
+                        if (
+                            (level > 0 and provision in provisions)
+                            or (level > 1 and demand in demands)
+                            or (level > 2 and stakeholder in stakeholders)
+                        ):
+                            continue
+                        if kind == "negotiation":
+                            key = (negotiation_id, *self._own_item(rank, negotiation_id))
+                        else:
+                            key = (negotiation_id, kind, pk)
+                        totals[key] += 1
+                        if totals[key] <= cap:
+                            shown.append((rank, key))
+        shown.sort()
+        return totals, shown
+
+
+@dataclass
+class _SharedParts:
+    """What users' digests have in common, built once per run: each shown activity's entry
+    fields, the items and negotiations they are listed under with their titles and links.
+
+    Activities are fetched without their related rows, which are few and looked up once each:
+    building a model object per related row of every activity was most of the time taken.
+    """
+
+    # activity id -> its entry's fields but the link, which depends on the section
+    rows: dict[int, dict[str, object]] = field(default_factory=dict)
+    actors: dict[int, AbstractBaseUser] = field(default_factory=dict)
+    items: dict[tuple[str, int | None], models.Model | None] = field(default_factory=dict)
+    sections: dict[tuple[str, int | None], tuple[str, str, str]] = field(default_factory=dict)
+    negotiations: dict[int | None, tuple[str, str]] = field(default_factory=dict)
+    entries: dict[tuple[int, str], DigestEntry] = field(default_factory=dict)
+
+    def fetch(self, ids: set[int]) -> None:
+        missing = sorted(ids - self.rows.keys())
+        activities = []
+        for start in range(0, len(missing), FETCH_CHUNK):
+            activities += Activity.objects.filter(pk__in=missing[start : start + FETCH_CHUNK])
+        actor_ids = {a.actor_id for a in activities if a.actor_id} - self.actors.keys()
+        if actor_ids:
+            self.actors.update(get_user_model().objects.in_bulk(actor_ids))
+        for activity in activities:
+            if activity.actor_id:
+                activity.actor = self.actors.get(activity.actor_id)
+            self.rows[activity.pk] = {
+                "occurred_at": activity.occurred_at,
+                "kind": activity.kind,
+                "kind_label": activity.get_kind_display(),
+                "summary": activity.summary,
+                "reported_by": activity.reported_by,
+                "change": _change(activity),
+                "detail": activity.detail,
+                "is_confirmed": activity.is_confirmed,
+            }
+
+    def fetch_items(self, keys: set[tuple[str, int | None]]) -> None:
+        """The provisions, demands, ... and negotiations in `keys` not looked up yet."""
+        wanted: dict[str, set[int]] = defaultdict(set)
+        for kind, pk in keys - self.items.keys():
+            if pk is None:
+                self.items[kind, pk] = None
+            else:
+                wanted[kind].add(pk)
+        for kind, pks in wanted.items():
+            found = Activity._meta.get_field(kind).related_model.objects.in_bulk(pks)
+            self.items.update(((kind, pk), found.get(pk)) for pk in pks)
+
+    def negotiation(self, negotiation_id: int | None) -> tuple[str, str]:
+        if negotiation_id not in self.negotiations:
+            negotiation = self.items["negotiation", negotiation_id]
+            self.negotiations[negotiation_id] = (
+                negotiation.name if negotiation else "Other changes",
+                absolute_url(_item_path("negotiation", negotiation)),
+            )
+        return self.negotiations[negotiation_id]
+
+    def section(self, kind: str, pk: int | None) -> tuple[str, str, str]:
+        """(title, url, more_url) of an item changes are listed under."""
+        if (kind, pk) not in self.sections:
+            subject = self.items[kind, pk]
+            item_path = _item_path(kind, subject)
+            self.sections[kind, pk] = (
+                _section_title(kind, subject),
+                absolute_url(item_path),
+                _timeline_url(kind, subject, item_path),
+            )
+        return self.sections[kind, pk]
+
+    def entry(self, activity_id: int, url: str) -> DigestEntry:
+        if (activity_id, url) not in self.entries:
+            self.entries[activity_id, url] = DigestEntry(**self.rows[activity_id], url=url)
+        return self.entries[activity_id, url]
+
+
+def _assemble(
+    shared: _SharedParts,
+    index: _ChangeIndex,
+    totals: Counter[SectionKey],
+    shown: list[tuple[int, SectionKey]],
+) -> list[NegotiationGroup]:
+    groups: dict[int | None, NegotiationGroup] = {}
+    sections: dict[SectionKey, DigestSection] = {}
+    # Ranks are newest first, so groups and sections are ordered by their latest change.
+    for rank, key in shown:
+        activity_id = index.ids[rank]
+        if activity_id not in shared.rows:  # deleted since it was placed
+            continue
+        negotiation_id, kind, pk = key
+        if negotiation_id not in groups:
+            name, url = shared.negotiation(negotiation_id)
+            groups[negotiation_id] = NegotiationGroup(name=name, url=url)
+        section = sections.get(key)
+        if section is None:
+            title, url, more_url = shared.section(kind, pk)
+            section = sections[key] = DigestSection(
+                kind=kind, title=title, url=url, more_url=more_url, total=totals[key]
+            )
+            groups[negotiation_id].sections.append(section)
+        section.entries.append(shared.entry(activity_id, section.url))
+    return list(groups.values())
+
+
+def build_digests(
+    users: Iterable[AbstractBaseUser],
+    *,
+    until: datetime,
+    since: datetime | None = None,
+    cap: int = SECTION_CAP,
+    batch_size: int = BATCH_SIZE,
+    preferences: Mapping[int, DigestPreference] | None = None,
+) -> Iterator[Digest]:
+    """The digests of many users for the changes recorded up to `until` (exclusive), in the
+    users' order; builds, never sends.
+
+    Per batch of users: one query each for their preferences and watches, one query placing
+    and counting the changes per distinct start (one when `since` is given), then one fetch
+    of the full rows shown that are not already built; entries are shared between digests.
+    `preferences` (by user id) are used as given instead of read.
+    """
+    shared = _SharedParts()
+    users = iter(users)
+    while batch := list(itertools.islice(users, batch_size)):
+        yield from _build_batch(
+            batch, until=until, since=since, cap=cap, shared=shared, known=preferences or {}
+        )
+
+
+def _build_batch(
+    users: list[AbstractBaseUser],
+    *,
+    until: datetime,
+    since: datetime | None,
+    cap: int,
+    shared: _SharedParts,
+    known: Mapping[int, DigestPreference],
+) -> list[Digest]:
+    preferences = {user.pk: known[user.pk] for user in users if user.pk in known}
+    if len(preferences) < len(users):
+        preferences.update(
+            (preference.user_id, preference)
+            for preference in DigestPreference.objects.filter(user__in=users).exclude(
+                user__in=list(preferences)
+            )
+        )
+    for user in users:
+        if user.pk not in preferences:  # applies the defaults, the default watch included
+            preferences[user.pk] = preference_for(user)
+    keys: dict[int, set[tuple[str, int]]] = {user.pk: set() for user in users}
+    for user_id, *targets in Watch.objects.filter(user__in=users).values_list(
+        "user_id", *(f"{kind}_id" for kind in WatchKind)
+    ):
+        keys[user_id].update(
+            (kind, pk) for kind, pk in zip(WatchKind.values, targets, strict=True) if pk is not None
+        )
+    starts = {user.pk: since or digest_start(user, preferences[user.pk], until) for user in users}
+    placed: dict[int, tuple[_ChangeIndex, Counter[SectionKey], list[tuple[int, SectionKey]]]] = {}
+    for start in set(starts.values()):
+        sharing = [user.pk for user in users if starts[user.pk] == start]
+        kinds = {kind for pk in sharing for kind, _ in keys[pk]}
+        index = _ChangeIndex.build(sharing, kinds, start, until)
+        for pk in sharing:
+            placed[pk] = (index, *index.place(keys[pk], cap))
+    shared.fetch({index.ids[rank] for index, _, shown in placed.values() for rank, _ in shown})
+    shared.fetch_items(
+        {
+            item
+            for _, _, shown in placed.values()
+            for _, (negotiation_id, kind, pk) in shown
+            for item in (("negotiation", negotiation_id), (kind, pk))
+        }
     )
-    for activity in activities:
-        key = shown[activity.pk]
-        activity.section_kind = key[1]
-        activity.section_total = totals[key]
-    return activities
+    return [
+        Digest(
+            user=user,
+            since=starts[user.pk],
+            until=until,
+            time_zone=preferences[user.pk].time_zone,
+            frequency=preferences[user.pk].frequency,
+            groups=_assemble(shared, *placed[user.pk]),
+            watch_count=len(keys[user.pk]),
+        )
+        for user in users
+    ]
 
 
 def build_digest(
@@ -412,57 +661,11 @@ def build_digest(
     preference: DigestPreference | None = None,
     cap: int = SECTION_CAP,
 ) -> Digest:
-    """The digest `user` gets for the changes up to `until` (exclusive); builds, never sends."""
-    preference = preference or preference_for(user)
-    keys = Watch.objects.target_keys(user)
-    if since is None:
-        since = digest_start(user, preference, until)
-    groups: dict[int | None, NegotiationGroup] = {}
-    sections: dict[tuple[int | None, str, int], DigestSection] = {}
-    # Rows come newest first, so groups and sections are ordered by their latest change.
-    for activity in _capped_activities(keys, since, until, cap):
-        negotiation = activity.negotiation
-        group_key = activity.negotiation_id
-        if group_key not in groups:
-            groups[group_key] = NegotiationGroup(
-                name=negotiation.name if negotiation else "Other changes",
-                url=absolute_url(_item_path("negotiation", negotiation)),
-            )
-        kind, subject, title = _section_of(activity)
-        section_key = (group_key, kind, getattr(subject, "pk", 0))
-        section = sections.get(section_key)
-        if section is None:
-            item_path = _item_path(kind, subject)
-            section = sections[section_key] = DigestSection(
-                kind=kind,
-                title=title,
-                url=absolute_url(item_path),
-                more_url=_timeline_url(kind, subject, item_path),
-                total=activity.section_total,
-            )
-            groups[group_key].sections.append(section)
-        section.entries.append(
-            DigestEntry(
-                occurred_at=activity.occurred_at,
-                kind=activity.kind,
-                kind_label=activity.get_kind_display(),
-                summary=activity.summary,
-                reported_by=activity.reported_by,
-                change=_change(activity),
-                detail=activity.detail,
-                url=section.url,
-                is_confirmed=activity.is_confirmed,
-            )
-        )
-    return Digest(
-        user=user,
-        since=since,
-        until=until,
-        time_zone=preference.time_zone,
-        frequency=preference.frequency,
-        groups=list(groups.values()),
-        watch_count=len(keys),
-    )
+    """The digest `user` gets for the changes recorded up to `until` (exclusive); builds,
+    never sends."""
+    known = {user.pk: preference} if preference is not None else None
+    (digest,) = build_digests([user], until=until, since=since, cap=cap, preferences=known)
+    return digest
 
 
 # --- Unsubscribing -------------------------------------------------------------------------

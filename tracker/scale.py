@@ -339,12 +339,16 @@ def _activities(
             ActivityKind.BILL_ACTION: {},
             ActivityKind.NOTE: {"provision": rng.choice(provisions)},
         }[kind]
+        occurred_at = first + timedelta(seconds=rng.randrange(span))
         rows.append(
             Activity(
                 negotiation=negotiation,
                 kind=kind,
                 source="scale",
-                occurred_at=first + timedelta(seconds=rng.randrange(span)),
+                occurred_at=occurred_at,
+                # As if recorded as it happened, so digest windows over this history hold
+                # what occurred in them.
+                recorded_at=occurred_at,
                 summary=f"Synthetic {kind} {n}",
                 **subject,
             )

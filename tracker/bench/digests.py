@@ -2,7 +2,10 @@
 seed_scale's 50,000 activities, and print users per second and SQL queries per user.
 
     uv run python -m tracker.bench.digests [--users 1000] [--watches 50] [--render]
-                                           [--no-migrations]
+                                           [--batch 100 | --one-by-one] [--no-migrations]
+
+Digests are built in batches (tracker.digests.build_digests), as a run over many users does;
+--one-by-one builds each alone with build_digest, as sending or previewing one digest does.
 
 It runs in a throwaway database (the test database of DATABASE_URL: in memory for SQLite),
 never the dev database. --no-migrations builds tables from the models, for a checkout whose
@@ -29,6 +32,10 @@ def main() -> None:
     parser.add_argument(
         "--render", action="store_true", help="Also render each email (subject, text, HTML)."
     )
+    parser.add_argument(
+        "--batch", type=int, default=None, help="Users built together (default: BATCH_SIZE)."
+    )
+    parser.add_argument("--one-by-one", action="store_true", help="Build each user's digest alone.")
     args = parser.parse_args()
 
     django.setup()
@@ -108,15 +115,27 @@ def _run(args: argparse.Namespace) -> None:
             changes = 0
             started = time.perf_counter()
             with connection.execute_wrapper(count):
-                for user in get_user_model().objects.filter(username__startswith="bench-"):
-                    digest = digests.build_digest(user, since=since, until=until)
+                bench_users = get_user_model().objects.filter(username__startswith="bench-")
+                if args.one_by_one:
+                    built = (
+                        digests.build_digest(user, since=since, until=until) for user in bench_users
+                    )
+                else:
+                    built = digests.build_digests(
+                        bench_users,
+                        since=since,
+                        until=until,
+                        batch_size=args.batch or digests.BATCH_SIZE,
+                    )
+                for digest in built:
                     if args.render:
                         digests.digest_message(digest)
                     changes += digest.change_count
             elapsed = time.perf_counter() - started
             print(
                 f"{watch_count:>3} watches, {label}: {elapsed:.1f} s, "
-                f"{args.users / elapsed:,.0f} users/s, {queries / args.users:.1f} queries/user, "
+                f"{args.users / elapsed:,.0f} users/s, "
+                f"{queries / args.users:.2f} queries/user ({queries:,} in all), "
                 f"{changes / args.users:,.0f} changes/user"
             )
 

@@ -36,6 +36,10 @@ class Activity(models.Model):
     )
     kind = models.CharField(max_length=20, choices=ActivityKind.choices)
     occurred_at = models.DateTimeField(default=timezone.now)
+    # When the change reached the tracker, which for a feed can be days after it occurred:
+    # digests select by this so a change dated before the last digest still gets sent.
+    # A default rather than auto_now_add, so bulk loaders can set it.
+    recorded_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
