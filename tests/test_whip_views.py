@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import make_negotiation, make_provision, make_stakeholder
-from tracker.models import Activity, Position
+from tracker.models import Activity, Demand, Position
 from tracker.models.whip import StanceOverride, VoteTarget, VoteTargetLink
 from tracker.whip import ensure_demo_targets
 
@@ -202,3 +202,41 @@ def test_results_wait_for_the_roll_call(client, viewer, target) -> None:
 def test_pages_need_a_login(client, target) -> None:
     for url in (f"/whip/{target.pk}/", f"/whip/{target.pk}/results/", "/whip/"):
         assert client.get(url).status_code == 302
+
+
+def test_each_row_says_why_with_staff_text_escaped(client, editor, target, senator) -> None:
+    """The rows are written in Python for speed; what staff typed must still come out as text."""
+    from datetime import date
+
+    from tracker.whip import set_override
+
+    demand_link = VoteTargetLink.objects.create(
+        target=target,
+        demand=Demand.objects.create(
+            negotiation=target.negotiation, slug="parole-cap", title="Parole cap", asks="A cap"
+        ),
+        support_means="no",
+    )
+    opponent = make_stakeholder(name="Chris Murphy", party="D", state="CT")
+    opponent.record_position(
+        stance="firm_support",
+        as_of=date(2024, 2, 1),
+        demand=demand_link.demand,
+        source_url="https://example.org/?a=1&b=2",
+    )
+    set_override(
+        target, senator, stance="lean_support", note="<script>x()</script> & co", by=editor
+    )
+    client.force_login(editor)
+
+    page = client.get(f"/whip/{target.pk}/", {"as_of": timezone.localdate().isoformat()})
+
+    html = page.content.decode()
+    assert "<script>x()</script>" not in html
+    assert "&lt;script&gt;x()&lt;/script&gt; &amp; co" in html
+    assert "Firm support on Parole cap (support means no)" in html
+    assert 'href="https://example.org/?a=1&amp;b=2"' in html
+    # Each member's forms carry that member's id, and no other.
+    for member in (senator, opponent):
+        assert f'action="/whip/{target.pk}/members/{member.pk}/position/"' in html
+        assert f'name="o{member.pk}-note"' in html

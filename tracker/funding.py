@@ -10,6 +10,10 @@ equipment are shown and never summed.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
+from html import escape
+
+from django.utils.safestring import SafeString, mark_safe
 
 from tracker.models import (
     Category,
@@ -24,34 +28,53 @@ from tracker.models import (
 from tracker.templatetags.tracker import dollars
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """What the table reads of a VersionLine. At scale the table has a thousand of them, and
+    full model rows (with the note and history machinery) cost more than the rest of the page."""
+
+    amount: int | None
+    inclusion: str
+    is_confirmed: bool
+    note: str
+
+
+@dataclass(slots=True)
 class Cell:
     version: PackageVersion
-    line: VersionLine | None = None
+    line: Figure | None = None
     is_summed: bool = False
     change: int | None = None
     change_since: PackageVersion | None = None
-    # Written once here rather than worked out in the template: the table has thousands of
-    # cells at scale, and template lookups are what would make it slow.
-    value: str = ""
-    text: str = ""
-    change_text: str = ""
-    css: str = ""
-    unconfirmed: bool = False
-    excluded: bool = False
 
-    def finish(self, unit: str) -> None:
-        amount = self.amount
-        if amount is None:
-            return
-        self.value = str(amount)
-        self.text = dollars(amount) if unit == Unit.USD else f"{amount:,} {unit}"
-        if self.change:
-            size = dollars(abs(self.change)) if unit == Unit.USD else f"{abs(self.change):,}"
-            self.change_text = ("+" if self.change > 0 else "−") + size
-        self.css = "" if self.is_summed else " not-summed"
-        self.unconfirmed = self.is_unconfirmed
-        self.excluded = self.line is not None and self.line.inclusion == Inclusion.NOT_INCLUDED
+    def html(self, unit: str, since: dict[int, str]) -> str:
+        """The cell as the page shows it (see Row.html); `since` holds each version's name,
+        escaped once for the whole table. Formatted only here, so the CSV, which writes plain
+        numbers, never pays for the page's dollar text."""
+        line = self.line
+        if line is None or line.amount is None:
+            return '<td class="num"><span class="muted">—</span></td>'
+        amount = line.amount
+        # dollars() writes only digits, signs, "$", ",", "." and B/M: nothing to escape.
+        text = dollars(amount) if unit == Unit.USD else escape(f"{amount:,} {unit}")
+        html = (
+            f'<td class="num{"" if self.is_summed else " not-summed"}">'
+            f'<data value="{amount}">{text}</data>'
+        )
+        if not line.is_confirmed:
+            html += f' <span class="badge" title="{escape(line.note)}">unconfirmed</span>'
+        if line.inclusion == Inclusion.NOT_INCLUDED:
+            html += ' <span class="muted">(not included)</span>'
+        if self.change and self.change_since is not None:
+            size = abs(self.change)
+            change = ("+" if self.change > 0 else "−") + (
+                dollars(size) if unit == Unit.USD else f"{size:,}"
+            )
+            html += (
+                f'<br><span class="change" title="Change since {since[self.change_since.id]}">'
+                f"{change}</span>"
+            )
+        return html + "</td>"
 
     @property
     def amount(self) -> int | None:
@@ -72,6 +95,8 @@ class Row:
     provision: Provision
     depth: int
     cells: list[Cell]
+    # Each version's name, HTML-escaped, shared by every row of the table.
+    version_names: dict[int, str] = field(default_factory=dict)
 
     @property
     def is_money(self) -> bool:
@@ -89,6 +114,24 @@ class Row:
         ):
             return "part of the line above: summed only where that line has no figure"
         return ""
+
+    @cached_property
+    def html(self) -> SafeString:
+        """The row's markup, written here in one pass rather than by the template: a template
+        loop costs a dozen context lookups per cell, and at scale the table has ~1,800 cells,
+        which made rendering most of the page's time. Every value is escaped."""
+        provision = self.provision
+        why = self.why_not_summed
+        parts = [
+            f'<tr class="line depth-{self.depth}{" memo" if provision.is_memo else ""}" '
+            f'data-line="{escape(provision.slug)}"><th scope="row">{escape(provision.title)}',
+            f'<br><span class="muted">{escape(why)}</span>' if why else "",
+            "</th>",
+        ]
+        unit, since = provision.unit, self.version_names
+        parts.extend(cell.html(unit, since) for cell in self.cells)
+        parts.append("</tr>")
+        return mark_safe("".join(parts))  # noqa: S308 - built from escaped values only
 
 
 @dataclass
@@ -143,14 +186,23 @@ class Comparison:
 def funding_comparison(negotiation: Negotiation) -> Comparison:
     """Build the table in three queries: versions, funding provisions, and their lines."""
     versions = list(PackageVersion.objects.filter(negotiation=negotiation).order_by("dated", "id"))
+    # Only the columns the table reads: the full rows (descriptions, notes, JSON sources,
+    # timestamps) cost more to decode than the rest of the table at scale.
     provisions = list(
         Provision.objects.filter(negotiation=negotiation, kind=ProvisionKind.FUNDING)
-        .select_related("parent")
+        .only("id", "slug", "title", "category", "unit", "parent_id", "is_memo", "kind")
         .order_by("title")
     )
-    lines: dict[tuple[int, int], VersionLine] = {
-        (line.provision_id, line.version_id): line
-        for line in VersionLine.objects.filter(provision__in=[p.pk for p in provisions])
+    # Unordered on purpose: VersionLine's default ordering joins the versions to sort, which
+    # tripled this query's time, and the table places each figure by key anyway.
+    lines = VersionLine.objects.filter(
+        provision__negotiation_id=negotiation.pk, provision__kind=ProvisionKind.FUNDING
+    ).order_by()
+    figures: dict[tuple[int, int], Figure] = {
+        (provision_id, version_id): Figure(amount, inclusion, is_confirmed, note)
+        for provision_id, version_id, amount, inclusion, is_confirmed, note in lines.values_list(
+            "provision_id", "version_id", "amount", "inclusion", "is_confirmed", "note"
+        )
     }
     by_pk = {provision.pk: provision for provision in provisions}
     children: dict[int | None, list[Provision]] = defaultdict(list)
@@ -166,29 +218,31 @@ def funding_comparison(negotiation: Negotiation) -> Comparison:
             provision = by_pk[provision.parent_id]
         return chain
 
+    # Plain ids, not .pk: the loop below runs once per cell, thousands of times at scale.
+    version_ids = [(version, version.id) for version in versions]
+    version_names = {version.id: escape(version.name) for version in versions}
+
     def row_for(provision: Provision, depth: int) -> Row:
         cells = []
         previous: tuple[PackageVersion, int] | None = None
-        for version in versions:
-            line = lines.get((provision.pk, version.pk))
+        provision_id = provision.id
+        summable = provision.unit == Unit.USD and not provision.is_memo
+        above = ancestors(provision) if summable else []
+        for version, version_id in version_ids:
+            line = figures.get((provision_id, version_id))
+            amount = line.amount if line is not None else None
             cell = Cell(version, line)
-            cell.is_summed = (
-                line is not None
-                and line.amount is not None
-                and provision.unit == Unit.USD
-                and not provision.is_memo
-                and not any(
-                    (lines.get((pk, version.pk)) or VersionLine()).amount is not None
-                    for pk in ancestors(provision)
+            if amount is not None:
+                cell.is_summed = summable and not any(
+                    (figure := figures.get((pk, version_id))) is not None
+                    and figure.amount is not None
+                    for pk in above
                 )
-            )
-            if cell.amount is not None:
                 if previous is not None:
-                    cell.change, cell.change_since = cell.amount - previous[1], previous[0]
-                previous = (version, cell.amount)
-            cell.finish(provision.unit)
+                    cell.change, cell.change_since = amount - previous[1], previous[0]
+                previous = (version, amount)
             cells.append(cell)
-        return Row(provision, depth, cells)
+        return Row(provision, depth, cells, version_names)
 
     def walk(provision: Provision, depth: int) -> list[Row]:
         rows = [row_for(provision, depth)]

@@ -327,24 +327,33 @@ def build_board(
 ) -> Board:
     """The board as it stood at the end of `day` (today by default), with the count over time.
 
-    A fixed handful of queries whatever the number of positions: members, linked items, the
-    positions on those items up to `day` (one pass replays them in order), overrides, vacancies.
+    A fixed handful of queries whatever the number of positions: members, linked items (none
+    when the target came with them prefetched), the positions on those items up to `day` (a
+    few columns each; one pass replays them in order), the full rows of the positions that
+    count, overrides, vacancies.
     `exclude_vote` leaves out positions read off that roll call, so a projection of a vote
     never uses the vote itself.
     """
     day = day or timezone.localdate()
-    links = list(target.links.select_related("provision", "demand"))
+    # The board's view prefetches the links with their items; anyone else pays one query.
+    if "links" in getattr(target, "_prefetched_objects_cache", {}):
+        links = list(target.links.all())
+    else:
+        links = list(target.links.select_related("provision", "demand"))
     members = chamber_members(target.chamber)
-    member_ids = {member.pk for member in members}
-    positions = _positions_on_links(links, day, exclude_vote)
+    positions = _positions_on_links(links, target.chamber, day, exclude_vote)
     overrides = (
-        StanceOverride.objects.filter(target=target, member_id__in=member_ids)
+        StanceOverride.objects.filter(
+            target=target,
+            member__in=Stakeholder.objects.in_chamber(target.chamber).filter(in_office=True),
+        )
         .set_by_end_of(day)
         .select_related("set_by")
         .order_by("set_on", "set_at", "id")
     )
     stale_before = day - timedelta(days=target.stale_after_days)
     calls, history = _replay(members, links, positions, overrides, stale_before)
+    _attach_positions(calls)
     return Board(
         target=target,
         day=day,
@@ -356,26 +365,61 @@ def build_board(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """The few columns of a position the replay needs. At scale the replay walks every position
+    on the vote's items; building full Position rows for all of them was most of the board's
+    time, so those are read afterwards, only for the positions that end up counting."""
+
+    pk: int
+    stakeholder_id: int
+    item: tuple[str, int]
+    stance: str
+    as_of: date
+
+
 def _positions_on_links(
-    links: list[VoteTargetLink], day: date, exclude_vote: Vote | None
-) -> list[Position]:
+    links: list[VoteTargetLink], chamber: str, day: date, exclude_vote: Vote | None
+) -> list[_Seen]:
     provision_ids = [link.provision_id for link in links if link.provision_id]
     demand_ids = [link.demand_id for link in links if link.demand_id]
     if not links:
         return []
+    # The chamber's members as a subquery: a list of 100 (or 435) ids as parameters cost more
+    # to bind and send than the query itself takes to run.
+    members = Stakeholder.objects.in_chamber(chamber).filter(in_office=True).values("pk")
     positions = Position.objects.filter(
-        Q(provision_id__in=provision_ids) | Q(demand_id__in=demand_ids), as_of__lte=day
+        Q(provision_id__in=provision_ids) | Q(demand_id__in=demand_ids),
+        stakeholder__in=members,
+        as_of__lte=day,
     )
     if exclude_vote is not None:
         positions = positions.exclude(derived_from_vote=exclude_vote)
     # Oldest first, in the same order as Position.objects.current() picks the latest.
-    return list(positions.select_related("recorded_by").order_by("as_of", "recorded_at", "id"))
+    rows = positions.order_by("as_of", "recorded_at", "id").values_list(
+        "pk", "stakeholder_id", "provision_id", "demand_id", "stance", "as_of"
+    )
+    return [
+        _Seen(pk, member_id, ("p", provision_id) if provision_id else ("d", demand_id), stance, on)
+        for pk, member_id, provision_id, demand_id, stance, on in rows
+    ]
+
+
+def _attach_positions(calls: list[MemberCall]) -> None:
+    """Swap each call's replayed position for the full row (source, recorder): one query."""
+    wanted = [call.position.pk for call in calls if call.position is not None]
+    if not wanted:
+        return
+    full = Position.objects.select_related("recorded_by").order_by().in_bulk(wanted)
+    for call in calls:
+        if call.position is not None:
+            call.position = full[call.position.pk]
 
 
 def _replay(
     members: list[Stakeholder],
     links: list[VoteTargetLink],
-    positions: list[Position],
+    positions: list[_Seen],
     overrides: Iterable[StanceOverride],
     stale_before: date,
 ) -> tuple[list[MemberCall], list[CountPoint]]:
@@ -384,14 +428,13 @@ def _replay(
     link_of_item = {("p", link.provision_id): link for link in links if link.provision_id} | {
         ("d", link.demand_id): link for link in links if link.demand_id
     }
-    latest: dict[int, dict[int, Position]] = defaultdict(dict)
+    latest: dict[int, dict[int, tuple[VoteTargetLink, _Seen]]] = defaultdict(dict)
     override_of: dict[int, StanceOverride] = {}
     group_of = dict.fromkeys(by_member, "unknown")
     counts = {key: 0 for key, _ in GROUPS}
     counts["unknown"] = len(members)
-    links_by_pk = {link.pk: link for link in links}
 
-    events: dict[date, list[Position | StanceOverride]] = defaultdict(list)
+    events: dict[date, list[_Seen | StanceOverride]] = defaultdict(list)
     for position in positions:
         if position.stakeholder_id in by_member:
             events[position.as_of].append(position)
@@ -407,14 +450,13 @@ def _replay(
                 override_of[event.member_id] = event
                 touched.add(event.member_id)
                 continue
-            key = ("p", event.provision_id) if event.provision_id else ("d", event.demand_id)
-            link = link_of_item[key]
-            latest[event.stakeholder_id][link.pk] = event
+            link = link_of_item[event.item]
+            latest[event.stakeholder_id][link.pk] = (link, event)
             touched.add(event.stakeholder_id)
         for member_id in touched:
             call = derive_call(
                 by_member[member_id],
-                ((links_by_pk[pk], p) for pk, p in latest[member_id].items()),
+                latest[member_id].values(),  # type: ignore[arg-type]
                 override_of.get(member_id),
                 stale_before=stale_before,
             )

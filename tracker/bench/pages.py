@@ -94,7 +94,7 @@ def main() -> None:
     reader.groups.add(roles.ensure_roles()[roles.VIEWER])
     urls = pages(negotiation)
 
-    client = Client()
+    client = Client(SERVER_NAME="localhost")
     client.force_login(reader)
     client.get(urls["dashboard"])  # the session's first request does one-off checks
     query_counts = {}

@@ -1,7 +1,7 @@
 """The funding comparison across the package's versions, as a page, a chart and a CSV."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
@@ -19,10 +19,22 @@ def _get_negotiation(request: HttpRequest) -> Negotiation:
     return current_negotiation()
 
 
+def _pick_negotiation(request: HttpRequest, negotiations: list[Negotiation]) -> Negotiation:
+    """The asked-for negotiation out of the picker's list, saving the page a query."""
+    slug = request.GET.get("negotiation")
+    if not slug:
+        return current_negotiation()
+    for negotiation in negotiations:
+        if negotiation.slug == slug:
+            return negotiation
+    raise Http404(f"No negotiation {slug!r}.")
+
+
 @login_required
 @require_GET
 def funding_compare(request: HttpRequest) -> HttpResponse:
-    negotiation = _get_negotiation(request)
+    negotiations = list(Negotiation.objects.only("slug", "name"))
+    negotiation = _pick_negotiation(request, negotiations)
     comparison = funding_comparison(negotiation)
     chart = grouped_bars(
         [version.get_stage_display() for version in comparison.versions],
@@ -32,7 +44,7 @@ def funding_compare(request: HttpRequest) -> HttpResponse:
         "negotiation": negotiation,
         "comparison": comparison,
         "chart": chart,
-        "negotiations": Negotiation.objects.only("slug", "name"),
+        "negotiations": negotiations,
     }
     return render(request, "funding/compare.html", context)
 

@@ -1,7 +1,10 @@
+from dataclasses import dataclass
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
@@ -17,6 +20,7 @@ from tracker.models import (
     ProvisionKind,
     Stakeholder,
     StakeholderKind,
+    Stance,
     VoteCast,
 )
 from tracker.views.access import current_negotiation, permission_needed
@@ -155,9 +159,6 @@ def position_grid(request: HttpRequest) -> HttpResponse:
 
 def build_position_grid(negotiation: Negotiation, show: str) -> dict:
     """The grid's rows, columns and cells for one filter ("senators", "house", a party, "all")."""
-    positions = Position.objects.filter(
-        Q(provision__negotiation=negotiation) | Q(demand__negotiation=negotiation)
-    )
     people = Stakeholder.objects.all()
     if show == "senators":
         people = people.filter(kind=StakeholderKind.SENATOR)
@@ -165,36 +166,68 @@ def build_position_grid(negotiation: Negotiation, show: str) -> dict:
         people = people.filter(kind=StakeholderKind.REPRESENTATIVE)
     elif show in {"D", "R", "I"}:
         people = people.filter(party=show)
-    # The key columns: whole packages first, then the most-discussed demands and provisions.
-    provisions = list(
-        Provision.objects.filter(negotiation=negotiation)
-        .annotate(stances=Count("positions", filter=Q(positions__stakeholder__in=people)))
-        .filter(stances__gt=0)
-        .order_by("-stances", "title")[:GRID_COLUMNS]
+    on_provisions = Position.objects.filter(
+        provision__negotiation=negotiation, stakeholder__in=people
     )
-    provisions.sort(key=lambda p: (p.kind != ProvisionKind.PACKAGE, -p.stances, p.title))
-    demands = list(
-        Demand.objects.filter(negotiation=negotiation)
-        .annotate(stances=Count("positions", filter=Q(positions__stakeholder__in=people)))
-        .filter(stances__gt=0)
-        .order_by("-stances", "title")[: max(GRID_COLUMNS - len(provisions), 4)]
+    on_demands = Position.objects.filter(demand__negotiation=negotiation, stakeholder__in=people)
+    # The key columns: whole packages first, then the most-discussed provisions and demands.
+    busiest = dict(
+        on_provisions.values_list("provision")
+        .annotate(n=Count("id"))
+        .order_by("-n", "provision")
+        .values_list("provision", "n")[:GRID_COLUMNS]
     )
-    people = list(people.filter(positions__in=positions).distinct().order_by("name")[:GRID_ROWS])
+    provisions = sorted(
+        Provision.objects.filter(pk__in=busiest),
+        key=lambda p: (p.kind != ProvisionKind.PACKAGE, -busiest[p.pk], p.title),
+    )
+    busiest_demands = dict(
+        on_demands.values_list("demand")
+        .annotate(n=Count("id"))
+        .order_by("-n", "demand")
+        .values_list("demand", "n")[: max(GRID_COLUMNS - len(provisions), 4)]
+    )
+    demands = sorted(
+        Demand.objects.filter(pk__in=busiest_demands),
+        key=lambda d: (-busiest_demands[d.pk], d.title),
+    )
+    people = list(
+        people.filter(
+            Exists(on_provisions.filter(stakeholder=OuterRef("pk")))
+            | Exists(on_demands.filter(stakeholder=OuterRef("pk")))
+        ).order_by("name")[:GRID_ROWS]
+    )
     current = (
-        positions.filter(stakeholder__in=[person.pk for person in people])
+        Position.objects.filter(stakeholder__in=[person.pk for person in people])
+        .filter(Q(provision__in=busiest) | Q(demand__in=busiest_demands))
         .current()
         .only("id", "stakeholder_id", "provision_id", "demand_id", "stance", "as_of", "source_url")
     )
+    labels = dict(Stance.choices)
     cells = {
         (
             p.stakeholder_id,
             "provision" if p.provision_id else "demand",
             p.provision_id or p.demand_id,
-        ): p
+        ): GridCell(stance=p.stance, label=labels[p.stance], as_of=p.as_of, source_url=p.source_url)
         for p in current
     }
     columns = [("provision", p.pk, p) for p in provisions] + [("demand", d.pk, d) for d in demands]
     rows = [
-        (person, [cells.get((person.pk, kind, pk)) for kind, pk, _ in columns]) for person in people
+        (person, [cells.get((person.pk, kind, pk), UNKNOWN_CELL) for kind, pk, _ in columns])
+        for person in people
     ]
     return {"columns": columns, "rows": rows}
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One cell, worked out here so the template does no lookups for thousands of cells."""
+
+    stance: str
+    label: str
+    as_of: date | None = None
+    source_url: str = ""
+
+
+UNKNOWN_CELL = GridCell(stance="unknown", label="Unknown")

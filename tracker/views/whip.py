@@ -1,14 +1,21 @@
 """The whip board for a vote target, its as-of view and CSV, recording positions and overrides
 from the board, and the projection checked against the roll call."""
 
+from dataclasses import dataclass
+from datetime import date
+from html import escape
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import retarget
 
@@ -16,7 +23,7 @@ from tracker.charts import count_over_time
 from tracker.exports import WHIP_HEADER, csv_response, whip_board_rows
 from tracker.models import Stakeholder, Stance
 from tracker.models.whip import VoteTarget, VoteTargetLink
-from tracker.whip import Board, build_board, predicted_vs_actual, set_override
+from tracker.whip import GROUPS, Board, MemberCall, build_board, predicted_vs_actual, set_override
 
 # The board's filter and the two write forms are small and used only here, so they live beside
 # their views rather than in tracker/forms.py.
@@ -48,7 +55,12 @@ class OverrideForm(forms.Form):
 
 
 def _get_target(pk: int) -> VoteTarget:
-    return get_object_or_404(VoteTarget.objects.with_links(), pk=pk)
+    # The links come with their items in one query (not one per relation); the board reuses them.
+    links = VoteTargetLink.objects.select_related("provision", "demand")
+    targets = VoteTarget.objects.select_related("negotiation", "vote").prefetch_related(
+        Prefetch("links", queryset=links)
+    )
+    return get_object_or_404(targets, pk=pk)
 
 
 def _get_member(target: VoteTarget, member_pk: int) -> Stakeholder:
@@ -72,11 +84,79 @@ def _board_from_request(
     return board, form
 
 
+# The member tables are the bulk of the page (a hundred senators, four hundred and thirty-five
+# representatives). Walking each call through a dozen template lookups and filters made
+# rendering most of the page's time, so every row's values are written once here, escaped, and
+# the template only places them. The record/override forms are identical but for the member,
+# so they are rendered once from their partial and the member's id is put in per row.
+_MEMBER_SLOT = "987654321012"
+
+
+def _day(on: date) -> str:
+    return f"{on:%b} {on.day}, {on.year}"  # as the |date:"M j, Y" filter writes it
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    pk: int
+    name: str
+    label: str
+    group: str
+    group_label: str
+    why: SafeString
+    day: SafeString
+    last_day: SafeString
+    source: SafeString
+    recorded_by: str
+    actions: SafeString
+
+
+def _member_row(call: MemberCall, actions: str) -> MemberRow:
+    member, position, override = call.member, call.position, call.override
+    stale = ' <span class="badge stale">stale</span>' if call.is_stale else ""
+    url = escape(position.source_url) if position is not None else ""
+    link = f'<a href="{url}" rel="noopener noreferrer">source</a>' if url else ""
+    if override is not None:
+        why = (
+            f'<span class="badge">override</span> {escape(override.note)} <span class="muted">'
+            f"(positions say: {escape(call.derived_group_label.lower())})</span>"
+        )
+    elif position is not None and call.link is not None:
+        why = f"{escape(position.get_stance_display())} on {escape(str(call.link.item))}"
+        if call.link.support_means == "no":
+            why += " (support means no)"
+        if link:
+            why += f" · {link}"
+    else:
+        why = '<span class="muted">no position</span>'
+    day = _day(position.as_of) + stale if position is not None else ""
+    if link:
+        source = link
+    elif override is not None:
+        source = f"override: {escape(override.note)}"
+    else:
+        source = '<span class="muted">unsourced</span>'
+    pk = str(member.pk)
+    return MemberRow(
+        pk=member.pk,
+        name=member.name,
+        label=str(member),
+        group=call.group,
+        group_label=call.group_label,
+        why=mark_safe(why),  # noqa: S308 - every value above is escaped
+        day=mark_safe(day),  # noqa: S308
+        last_day=mark_safe(day or "—"),  # noqa: S308
+        source=mark_safe(source),  # noqa: S308
+        recorded_by=call.recorded_by,
+        actions=mark_safe(actions.replace(_MEMBER_SLOT, pk)),  # noqa: S308 - rendered template
+    )
+
+
 def _board_context(request: HttpRequest, target: VoteTarget, board: Board) -> dict:
     points = [(point.day, point.yes, point.no) for point in board.history]
     if points and points[-1][0] != board.day:
         points.append((board.day, board.yes, board.no))
-    return {
+    context = {
         "target": target,
         "board": board,
         "chart": count_over_time(points, board.threshold.needed, board.threshold.seats),
@@ -85,7 +165,18 @@ def _board_context(request: HttpRequest, target: VoteTarget, board: Board) -> di
         "stances": Stance.choices,
         "today": timezone.localdate(),
         "query": request.GET.urlencode(),
+        "member_pk": _MEMBER_SLOT,
     }
+    actions = ""
+    if context["can_record"] or context["can_override"]:
+        actions = render_to_string("whip/board.html#member-actions", context, request)
+    rows = {call.member.pk: _member_row(call, actions) for call in board.shown}
+    context["columns"] = [
+        (key, label, [rows[call.member.pk] for call in calls])
+        for (key, label), (_, _, calls) in zip(GROUPS, board.columns, strict=True)
+    ]
+    context["persuadable"] = [rows[call.member.pk] for call in board.persuadable]
+    return context
 
 
 @login_required
