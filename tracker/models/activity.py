@@ -112,8 +112,9 @@ class Activity(models.Model):
             )
         ]
         indexes = [
+            # The timeline's order, id included so paging by "older than" is one index range.
             models.Index(
-                fields=["negotiation", "-occurred_at"], name="activity_negotiation_recent"
+                fields=["negotiation", "-occurred_at", "-id"], name="activity_timeline_order"
             ),
             models.Index(fields=["provision", "-occurred_at"], name="activity_provision_recent"),
             models.Index(fields=["demand", "-occurred_at"], name="activity_demand_recent"),
