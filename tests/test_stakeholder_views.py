@@ -108,7 +108,7 @@ def test_the_grid_shows_words_and_links_sources(client: Client, viewer, demo) ->
     client.force_login(viewer)
     response = client.get(reverse("tracker-position-grid"), {"show": "senators"})
     body = response.content.decode()
-    rows = dict((person.slug, cells) for person, cells in response.context["rows"])
+    rows = {row.person.slug: row.cells for row in response.context["rows"]}
     assert len(rows) == 100
     lankford = rows["james-lankford"]
     columns = [target.slug for _, _, target in response.context["columns"]]
@@ -120,4 +120,4 @@ def test_the_grid_shows_words_and_links_sources(client: Client, viewer, demo) ->
 def test_the_grid_filters_to_a_party(client: Client, viewer, demo) -> None:
     client.force_login(viewer)
     response = client.get(reverse("tracker-position-grid"), {"show": "I"})
-    assert {person.party for person, _ in response.context["rows"]} == {"I"}
+    assert {row.person.party for row in response.context["rows"]} == {"I"}

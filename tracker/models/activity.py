@@ -19,9 +19,9 @@ class ActivityKind(models.TextChoices):
 
 class ActivityQuerySet(models.QuerySet["Activity"]):
     def for_timeline(self) -> "ActivityQuerySet":
-        return self.select_related(
-            "actor", "provision", "demand", "stakeholder", "bill", "vote"
-        ).order_by("-occurred_at", "-id")
+        # Only the actor: an entry shows its own summary, and every extra join here costs
+        # PostgreSQL more planning time than the rows cost to read.
+        return self.select_related("actor").order_by("-occurred_at", "-id")
 
 
 class Activity(models.Model):

@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 from datetime import date
+from html import escape as html_escape
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from tracker.forms import GridFilterForm, NoteForm, PositionForm, StakeholderFilterForm
@@ -37,7 +39,7 @@ def _get_stakeholder(pk: int) -> Stakeholder:
 @login_required
 def stakeholder_list(request: HttpRequest) -> HttpResponse:
     filters = StakeholderFilterForm(request.GET or None)
-    stakeholders = Stakeholder.objects.annotate(position_count=Count("positions"))
+    stakeholders = Stakeholder.objects.all()
     if filters.is_valid():
         wanted = filters.cleaned_data
         if wanted["q"]:
@@ -53,6 +55,15 @@ def stakeholder_list(request: HttpRequest) -> HttpResponse:
         if wanted["state"]:
             stakeholders = stakeholders.filter(state=wanted["state"])
     page = Paginator(stakeholders.order_by("name"), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Positions counted for this page only, not for every stakeholder before paging.
+    counts = dict(
+        Position.objects.filter(stakeholder__in=[s.pk for s in page])
+        .values_list("stakeholder")
+        .annotate(n=Count("id"))
+        .values_list("stakeholder", "n")
+    )
+    for stakeholder in page:
+        stakeholder.position_count = counts.get(stakeholder.pk, 0)
     query = request.GET.copy()
     query.pop("page", None)
     template = "stakeholders/list.html#results" if request.htmx else "stakeholders/list.html"
@@ -214,7 +225,7 @@ def build_position_grid(negotiation: Negotiation, show: str) -> dict:
     }
     columns = [("provision", p.pk, p) for p in provisions] + [("demand", d.pk, d) for d in demands]
     rows = [
-        (person, [cells.get((person.pk, kind, pk), UNKNOWN_CELL) for kind, pk, _ in columns])
+        GridRow(person, [cells.get((person.pk, kind, pk), UNKNOWN_CELL) for kind, pk, _ in columns])
         for person in people
     ]
     return {"columns": columns, "rows": rows}
@@ -229,5 +240,34 @@ class GridCell:
     as_of: date | None = None
     source_url: str = ""
 
+    @property
+    def html(self) -> str:
+        """The cell's markup, escaped: the stance in words, linked to its source if any.
+
+        Built with plain string operations: the grid has thousands of cells at scale, and
+        this is most of the page's work.
+        """
+        badge = f'<span class="stance stance-{self.stance}">{self.label}</span>'
+        if self.source_url:
+            return (
+                f'<a href="{html_escape(self.source_url)}" rel="noopener noreferrer" '
+                f'title="As of {self.as_of:%b %-d, %Y}">{badge}</a>'
+            )
+        if self.as_of:
+            return f'{badge} <span class="badge unsourced">unsourced</span>'
+        return badge
+
 
 UNKNOWN_CELL = GridCell(stance="unknown", label="Unknown")
+
+
+@dataclass
+class GridRow:
+    person: Stakeholder
+    cells: list[GridCell]
+
+    @property
+    def cells_html(self) -> SafeString:
+        # One string per row: the template does one lookup per row, not one per cell. Stance
+        # values and labels are our own choices; the source URL is escaped in GridCell.html.
+        return mark_safe("".join(f"<td>{cell.html}</td>" for cell in self.cells))  # noqa: S308
