@@ -18,6 +18,8 @@ from tracker.models import (
 )
 from tracker.views.access import current_negotiation, permission_needed
 
+HISTORY_SHOWN = 20
+
 
 def _get_demand(pk: int) -> Demand:
     return get_object_or_404(Demand.objects.select_related("demanded_by"), pk=pk)
@@ -66,9 +68,10 @@ def _detail_context(request: HttpRequest, demand: Demand, **extra: object) -> di
     return {
         "demand": demand,
         "provisions": demand.provisions.all(),
+        # The latest changes; the timeline link on the page has them all.
         "history": Activity.objects.filter(
             demand=demand, kind__in=[ActivityKind.DEMAND_CHANGE, ActivityKind.NOTE]
-        ).select_related("actor"),
+        ).select_related("actor")[:HISTORY_SHOWN],
         "positions": Position.objects.filter(demand=demand)
         .current()
         .select_related("stakeholder")

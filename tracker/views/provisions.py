@@ -32,6 +32,7 @@ from tracker.views.access import current_negotiation, permission_needed
 from tracker.views.dashboard import status_counts
 
 PAGE_SIZE = 25
+HISTORY_SHOWN = 20
 
 
 def _get_provision(pk: int) -> Provision:
@@ -101,12 +102,13 @@ def _detail_context(request: HttpRequest, provision: Provision, **extra: object)
         "provision": provision,
         "comparison": comparison,
         "status_form": None,
+        # The latest changes and notes; the page links to the timeline for all of them.
         "history": Activity.objects.filter(
             provision=provision, kind__in=[ActivityKind.STATUS_CHANGE, ActivityKind.AMOUNT_CHANGE]
-        ).select_related("actor"),
+        ).select_related("actor")[:HISTORY_SHOWN],
         "notes": Activity.objects.filter(
             provision=provision, kind=ActivityKind.NOTE
-        ).select_related("actor"),
+        ).select_related("actor")[:HISTORY_SHOWN],
         "positions": Position.objects.filter(provision=provision)
         .current()
         .select_related("stakeholder")
