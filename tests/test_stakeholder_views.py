@@ -121,3 +121,22 @@ def test_the_grid_filters_to_a_party(client: Client, viewer, demo) -> None:
     client.force_login(viewer)
     response = client.get(reverse("tracker-position-grid"), {"show": "I"})
     assert {row.person.party for row in response.context["rows"]} == {"I"}
+
+
+def test_the_grid_downloads_as_the_csv_of_what_the_page_shows(client: Client, viewer, demo) -> None:
+    import csv
+    import io
+
+    client.force_login(viewer)
+    page = client.get(reverse("tracker-position-grid"), {"show": "senators"})
+    response = client.get(reverse("tracker-position-grid-csv"), {"show": "senators"})
+
+    assert response["Content-Disposition"].endswith('.csv"')
+    table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    columns = [target.title for _, _, target in page.context["columns"]]
+    assert table[0] == ["Stakeholder", *columns]
+    shown = {str(row.person): [cell.text for cell in row.cells] for row in page.context["rows"]}
+    assert {line[0]: line[1:] for line in table[1:]} == shown
+    lankford = next(line for line in table if line[0].startswith("James Lankford"))
+    deal = Provision.objects.get(slug="senate-deal-package").title
+    assert lankford[1 + columns.index(deal)] == "Firm support"

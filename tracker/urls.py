@@ -42,6 +42,7 @@ urlpatterns = [
         name="tracker-stakeholder-note",
     ),
     path("positions/", stakeholders.position_grid, name="tracker-position-grid"),
+    path("positions/grid.csv", stakeholders.position_grid_csv, name="tracker-position-grid-csv"),
     path("timeline/", timeline.timeline, name="tracker-timeline"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

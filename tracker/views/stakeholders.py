@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
+from tracker.exports import csv_response
 from tracker.forms import GridFilterForm, NoteForm, PositionForm, StakeholderFilterForm
 from tracker.models import (
     Activity,
@@ -168,6 +169,18 @@ def position_grid(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"filters": filters, "show": show or "senators", **grid})
 
 
+@login_required
+def position_grid_csv(request: HttpRequest) -> HttpResponse:
+    """The grid as the page shows it, for a spreadsheet."""
+    negotiation = current_negotiation()
+    filters = GridFilterForm(request.GET or None)
+    show = (filters.cleaned_data["show"] if filters.is_valid() else "") or "senators"
+    grid = build_position_grid(negotiation, show)
+    header = ["Stakeholder", *(target.title for _, _, target in grid["columns"])]
+    rows = [[str(row.person), *(cell.text for cell in row.cells)] for row in grid["rows"]]
+    return csv_response(f"positions-{negotiation.slug}-{show}.csv", header, rows)
+
+
 def build_position_grid(negotiation: Negotiation, show: str) -> dict:
     """The grid's rows, columns and cells for one filter ("senators", "house", a party, "all")."""
     people = Stakeholder.objects.all()
@@ -239,6 +252,11 @@ class GridCell:
     label: str
     as_of: date | None = None
     source_url: str = ""
+
+    @property
+    def text(self) -> str:
+        """The cell in words, as the page reads: the stance, and whether it has a source."""
+        return f"{self.label} (unsourced)" if self.as_of and not self.source_url else self.label
 
     @property
     def html(self) -> str:
