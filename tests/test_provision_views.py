@@ -186,7 +186,10 @@ def test_search_and_filters_are_in_the_url_and_narrow_the_list(
 
 def test_the_list_is_paginated_and_sorted(client: Client, viewer, demo) -> None:
     client.force_login(viewer)
-    first = client.get(reverse("tracker-provision-list"), {"sort": "title"}).context["page"]
+    response = client.get(reverse("tracker-provision-list"), {"sort": "title"})
+    assert "Page 1 of 2" in response.content.decode()
+    assert "sort=title&amp;page=2" in response.content.decode()
+    first = response.context["page"]
     assert first.paginator.count == Provision.objects.filter(negotiation=demo).count()
     assert len(first.object_list) == 25
     titles = [p.title for p in first.object_list]

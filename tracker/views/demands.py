@@ -14,9 +14,9 @@ from tracker.models import (
     DemandStatus,
     Position,
     StaleEditError,
-    TransitionNotAllowed,
 )
 from tracker.views.access import current_negotiation, permission_needed
+from tracker.views.editing import CONFLICT, apply_status_change
 
 HISTORY_SHOWN = 20
 
@@ -150,24 +150,11 @@ def demand_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def demand_status(request: HttpRequest, pk: int) -> HttpResponse:
     demand = _get_demand(pk)
     form = DemandStatusForm(request.POST, status_choices=DemandStatus.choices)
-    conflict, status = None, 200
-    if not form.is_valid():
-        status = 422
-    else:
-        try:
-            demand.change_status(
-                form.cleaned_data["status"],
-                by=request.user,
-                note=form.cleaned_data["note"],
-                based_on_revision=form.cleaned_data["revision"],
-            )
-        except StaleEditError:
-            demand = _get_demand(pk)
-            conflict = Activity.objects.filter(demand=demand).select_related("actor").first()
-            status = 409
-        except TransitionNotAllowed as refused:
-            form.add_error("status", str(refused))
-            status = 422
+    status = apply_status_change(demand, form, by=request.user)
+    conflict = None
+    if status == CONFLICT:
+        demand = _get_demand(pk)
+        conflict = Activity.objects.filter(demand=demand).select_related("actor").first()
     if status == 200 and not request.htmx:
         messages.success(request, f"The demand is now {demand.get_status_display().lower()}.")
         return redirect(demand.get_absolute_url())

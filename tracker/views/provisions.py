@@ -24,12 +24,11 @@ from tracker.models import (
     Position,
     Provision,
     ProvisionStatus,
-    StaleEditError,
-    TransitionNotAllowed,
     Vote,
 )
 from tracker.views.access import current_negotiation, permission_needed
 from tracker.views.dashboard import status_counts
+from tracker.views.editing import CONFLICT, apply_status_change
 
 PAGE_SIZE = 25
 HISTORY_SHOWN = 20
@@ -137,24 +136,11 @@ def provision_status(request: HttpRequest, pk: int) -> HttpResponse:
     """
     provision = _get_provision(pk)
     form = StatusChangeForm(request.POST, status_choices=ProvisionStatus.choices)
-    conflict, status = None, 200
-    if not form.is_valid():
-        status = 422
-    else:
-        try:
-            provision.change_status(
-                form.cleaned_data["status"],
-                by=request.user,
-                note=form.cleaned_data["note"],
-                based_on_revision=form.cleaned_data["revision"],
-            )
-        except StaleEditError:
-            provision = _get_provision(pk)
-            conflict = _latest_status_change(provision)
-            status = 409
-        except TransitionNotAllowed as refused:
-            form.add_error("status", str(refused))
-            status = 422
+    status = apply_status_change(provision, form, by=request.user)
+    conflict = None
+    if status == CONFLICT:
+        provision = _get_provision(pk)
+        conflict = _latest_status_change(provision)
     if not request.htmx:
         if status == 200:
             messages.success(request, f"{provision.title} is now {provision.get_status_display()}.")
