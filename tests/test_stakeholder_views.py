@@ -140,3 +140,21 @@ def test_the_grid_downloads_as_the_csv_of_what_the_page_shows(client: Client, vi
     lankford = next(line for line in table if line[0].startswith("James Lankford"))
     deal = Provision.objects.get(slug="senate-deal-package").title
     assert lankford[1 + columns.index(deal)] == "Firm support"
+
+
+def test_an_editor_notes_a_stakeholder_and_an_empty_note_is_refused(
+    client: Client, editor, murkowski
+) -> None:
+    client.force_login(editor)
+    url = reverse("tracker-stakeholder-note", args=[murkowski.pk])
+
+    empty = client.post(url, {"text": ""})
+    assert empty.status_code == 422
+    assert "The note is empty or too long" in empty.content.decode()
+
+    added = client.post(url, {"text": "Chief of staff says <b>wait</b> for the CBO score"})
+    assert added["Location"] == murkowski.get_absolute_url()
+    note = Activity.objects.get(kind=ActivityKind.NOTE, stakeholder=murkowski)
+    assert note.actor == editor
+    page = client.get(murkowski.get_absolute_url()).content.decode()
+    assert "&lt;b&gt;wait&lt;/b&gt;" in page and "<b>wait</b>" not in page

@@ -16,7 +16,7 @@ from tracker.models import (
     StaleEditError,
 )
 from tracker.views.access import current_negotiation, permission_needed
-from tracker.views.editing import CONFLICT, apply_status_change
+from tracker.views.editing import CONFLICT, add_note, apply_status_change
 
 HISTORY_SHOWN = 20
 
@@ -169,11 +169,8 @@ def demand_status(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def demand_note(request: HttpRequest, pk: int) -> HttpResponse:
     demand = _get_demand(pk)
-    form = NoteForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "The note is empty or too long (2,000 characters at most).")
-        context = _detail_context(request, demand, note_form=form)
+    refused = add_note(request, demand)
+    if refused is not None:
+        context = _detail_context(request, demand, note_form=refused)
         return TemplateResponse(request, "demands/detail.html", context, status=422)
-    Activity.add_note(demand, form.cleaned_data["text"], by=request.user)
-    messages.success(request, "Note added.")
     return redirect(demand.get_absolute_url())

@@ -1,9 +1,18 @@
-"""The one way a status form becomes a status change, for provisions and demands alike."""
+"""Edits shared by the provision, demand and stakeholder pages: status changes and notes."""
 
+from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
 
-from tracker.forms import StatusChangeForm
-from tracker.models import Demand, Provision, StaleEditError, TransitionNotAllowed
+from tracker.forms import NoteForm, StatusChangeForm
+from tracker.models import (
+    Activity,
+    Demand,
+    Provision,
+    Stakeholder,
+    StaleEditError,
+    TransitionNotAllowed,
+)
 
 CHANGED, CONFLICT, INVALID = 200, 409, 422
 
@@ -32,3 +41,14 @@ def apply_status_change(
         form.add_error("status", str(refused))
         return INVALID
     return CHANGED
+
+
+def add_note(request: HttpRequest, subject: Provision | Demand | Stakeholder) -> NoteForm | None:
+    """Add the posted note to `subject`; None when added, else the form with its errors."""
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The note is empty or too long (2,000 characters at most).")
+        return form
+    Activity.add_note(subject, form.cleaned_data["text"], by=request.user)
+    messages.success(request, "Note added.")
+    return None

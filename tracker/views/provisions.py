@@ -28,7 +28,7 @@ from tracker.models import (
 )
 from tracker.views.access import current_negotiation, permission_needed
 from tracker.views.dashboard import status_counts
-from tracker.views.editing import CONFLICT, apply_status_change
+from tracker.views.editing import CONFLICT, add_note, apply_status_change
 
 PAGE_SIZE = 25
 HISTORY_SHOWN = 20
@@ -210,11 +210,8 @@ def provision_amounts(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def provision_note(request: HttpRequest, pk: int) -> HttpResponse:
     provision = _get_provision(pk)
-    form = NoteForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "The note is empty or too long (2,000 characters at most).")
-        context = _detail_context(request, provision, note_form=form)
+    refused = add_note(request, provision)
+    if refused is not None:
+        context = _detail_context(request, provision, note_form=refused)
         return TemplateResponse(request, "provisions/detail.html", context, status=422)
-    Activity.add_note(provision, form.cleaned_data["text"], by=request.user)
-    messages.success(request, "Note added.")
     return redirect(provision.get_absolute_url())

@@ -16,6 +16,7 @@ from tracker.exports import csv_response
 from tracker.forms import GridFilterForm, NoteForm, PositionForm, StakeholderFilterForm
 from tracker.models import (
     Activity,
+    ActivityKind,
     Demand,
     Negotiation,
     Position,
@@ -27,6 +28,7 @@ from tracker.models import (
     VoteCast,
 )
 from tracker.views.access import current_negotiation, permission_needed
+from tracker.views.editing import add_note
 
 PAGE_SIZE = 50
 GRID_COLUMNS = 16
@@ -98,7 +100,12 @@ def _detail_context(request: HttpRequest, stakeholder: Stakeholder, **extra: obj
         .select_related("vote")
         .order_by("-vote__voted_on")[:20],
         "demands": stakeholder.demands.all(),
+        "notes": Activity.objects.filter(
+            stakeholder=stakeholder, kind=ActivityKind.NOTE
+        ).select_related("actor")[:20],
+        "note_form": NoteForm(),
         "can_record": can_record,
+        "can_note": request.user.has_perm("tracker.add_activity"),
     }
     if can_record and "position_form" not in extra:
         provisions, demands = _targets(current_negotiation())
@@ -148,12 +155,10 @@ def position_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def stakeholder_note(request: HttpRequest, pk: int) -> HttpResponse:
     stakeholder = _get_stakeholder(pk)
-    form = NoteForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "The note is empty or too long (2,000 characters at most).")
-        return redirect(stakeholder.get_absolute_url())
-    Activity.add_note(stakeholder, form.cleaned_data["text"], by=request.user)
-    messages.success(request, "Note added.")
+    refused = add_note(request, stakeholder)
+    if refused is not None:
+        context = _detail_context(request, stakeholder, note_form=refused)
+        return TemplateResponse(request, "stakeholders/detail.html", context, status=422)
     return redirect(stakeholder.get_absolute_url())
 
 
