@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 
 from tracker.feeds import client, sync
-from tracker.models import Activity, FeedRun, Vote, VoteCast, source_statuses
+from tracker.models import Activity, Bill, FeedRun, Vote, VoteCast, source_statuses
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "feeds"
 REPLAY = FIXTURES / "replay"
@@ -120,6 +120,22 @@ def test_the_offline_replay_runs_every_source_through_the_real_code_path(demo) -
     assert Activity.objects.count() == activities
 
 
+BILL_PARTS = ("amendments", "cosponsors", "titles", "summaries", "text")
+
+
+def serve_bill_parts(server: FeedServer, bill: str = "hr/815") -> None:
+    """Amendments, cosponsors, titles, summaries and text versions from the replay files."""
+    for part in BILL_PARTS:
+        body = (REPLAY / f"congress/bill/118/{bill}/{part}.json").read_bytes()
+        server.route(f"/v3/bill/118/{bill}/{part}", ok(body, "application/json"))
+
+
+def serve_bill_list(server: FeedServer, *numbers: str) -> None:
+    bills = [{"congress": 118, "type": "HR", "number": n} for n in numbers]
+    page = {"bills": bills, "pagination": {"count": len(bills)}}
+    server.route("/v3/bill/118", ok(json.dumps(page).encode(), "application/json"))
+
+
 def test_it_pages_through_actions_with_the_key_in_a_header_and_survives_a_429(
     demo, feed_server: FeedServer
 ) -> None:
@@ -134,6 +150,7 @@ def test_it_pages_through_actions_with_the_key_in_a_header_and_survives_a_429(
         ok(page_1, "application/json"),
         ok(page_2, "application/json"),
     )
+    serve_bill_parts(feed_server)
     run = sync.refresh_bills(["118-hr-815"])
     assert run.status == "succeeded", run.errors
     assert run.updated == 1
@@ -148,12 +165,84 @@ def test_it_pages_through_actions_with_the_key_in_a_header_and_survives_a_429(
     assert all(
         "senate-negotiation-tracker" in headers["User-Agent"] for _, headers in feed_server.requests
     )
-    # Unchanged updateDate: one cheap request, nothing written.
+
+
+def test_a_bill_refresh_stores_amendments_titles_and_tells_the_timeline(
+    demo, feed_server: FeedServer
+) -> None:
+    item = (REPLAY / "congress/bill/118/hr/815.json").read_bytes()
+    feed_server.route("/v3/bill/118/hr/815", ok(item, "application/json"))
+    feed_server.route("/v3/bill/118/hr/815/actions", ok(b'{"actions": []}', "application/json"))
+    serve_bill_parts(feed_server)
+    run = sync.refresh_bills(["118-hr-815"])
+    assert run.status == "succeeded", run.errors
+    bill = Bill.objects.by_key("118-hr-815")
+    amendment = bill.amendments.get()
+    assert (amendment.label, amendment.latest_action_on.isoformat()) == (
+        "S.Amdt. 1388",
+        "2024-02-12",
+    )
+    assert bill.titles.filter(title_type="Official Title as Introduced").exists()
+    news = Activity.objects.get(bill=bill, kind="bill_record")
+    assert news.summary.startswith("H.R. 815: S.Amdt. 1388") and news.source == "congress.gov"
+
+
+def test_a_part_that_fails_stores_nothing_of_the_bill_and_is_tried_again(
+    demo, feed_server: FeedServer
+) -> None:
+    item = (REPLAY / "congress/bill/118/hr/815.json").read_bytes()
+    feed_server.route("/v3/bill/118/hr/815", ok(item, "application/json"))
+    feed_server.route("/v3/bill/118/hr/815/actions", ok(b'{"actions": []}', "application/json"))
+    serve_bill_parts(feed_server)
+    feed_server.route("/v3/bill/118/hr/815/cosponsors", ok(b"{not json", "application/json"))
+    bill = Bill.objects.by_key("118-hr-815")
+    run = sync.refresh_bills(["118-hr-815"])
+    assert run.status == "partial"
+    assert run.errors[0]["key"] == "118-hr-815" and "malformed JSON" in run.errors[0]["message"]
+    assert not bill.amendments.exists() and not bill.titles.exists()
+    assert Bill.objects.get(pk=bill.pk).last_synced_at == bill.last_synced_at
+    serve_bill_parts(feed_server)
+    assert sync.refresh_bills(["118-hr-815"]).status == "succeeded"
+    assert bill.amendments.exists()
+
+
+def test_an_unchanged_bill_costs_one_list_request_after_the_first_run(
+    demo, feed_server: FeedServer
+) -> None:
+    item = (REPLAY / "congress/bill/118/hr/815.json").read_bytes()
+    feed_server.route("/v3/bill/118/hr/815", ok(item, "application/json"))
+    feed_server.route("/v3/bill/118/hr/815/actions", ok(b'{"actions": []}', "application/json"))
+    serve_bill_parts(feed_server)
+    assert sync.refresh_bills(["118-hr-815"]).status == "succeeded"
+    checked = Bill.objects.by_key("118-hr-815").last_synced_at
+
+    # Not in the list of bills changed since it was last checked: no request of its own.
     feed_server.requests.clear()
     activities = Activity.objects.count()
+    serve_bill_list(feed_server)
     again = sync.refresh_bills(["118-hr-815"])
-    assert (again.unchanged, len(feed_server.requests)) == (1, 1)
+    assert (again.status, again.skipped) == ("succeeded", 1)
+    [(path, _)] = feed_server.requests
+    assert path.startswith("/v3/bill/118?") and "fromDateTime=" in path
     assert Activity.objects.count() == activities
+    assert Bill.objects.by_key("118-hr-815").last_synced_at > checked
+
+    # Listed (the list overlaps a day back) but its update date has not moved: the item only.
+    feed_server.requests.clear()
+    serve_bill_list(feed_server, "815")
+    third = sync.refresh_bills(["118-hr-815"])
+    assert third.unchanged == 1
+    assert [path.split("?")[0] for path, _ in feed_server.requests] == [
+        "/v3/bill/118",
+        "/v3/bill/118/hr/815",
+    ]
+    assert Activity.objects.count() == activities
+
+    # The list cannot be read: every bill is checked by its item instead, and the run says so.
+    feed_server.requests.clear()
+    feed_server.route("/v3/bill/118", ok(b"<html>", "text/html"))
+    fourth = sync.refresh_bills(["118-hr-815"])
+    assert fourth.unchanged == 1 and fourth.errors[0]["key"] == "bill list 118"
 
 
 def test_a_500_meaning_no_such_bill_is_an_error_not_an_endless_retry(

@@ -342,6 +342,7 @@ def _activities(
             ActivityKind.AMOUNT_CHANGE: {"provision": rng.choice(provisions)},
             ActivityKind.VOTE: {"vote": rng.choice(votes)},
             ActivityKind.BILL_ACTION: {},
+            ActivityKind.BILL_RECORD: {},
             ActivityKind.NOTE: {"provision": rng.choice(provisions)},
         }[kind]
         occurred_at = first + timedelta(seconds=rng.randrange(span))

@@ -7,7 +7,7 @@ BillEndpoint.md). The key travels in the X-Api-Key header, never in a URL or a l
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +30,10 @@ class BillNotFound(CongressFeedError):
     neither is retried, and neither touches stored data."""
 
 
+class KeyRefused(CongressFeedError):
+    """401/403: the API key is missing, wrong or revoked. Every further request would fail."""
+
+
 class RateLimitLow(client.FeedUnavailable):
     """X-Ratelimit-Remaining fell under the floor: wait for the hourly window to roll over."""
 
@@ -48,6 +52,12 @@ class BillRecord:
     latest_action_text: str
     public_law: str
     action_count: int | None
+
+    @property
+    def changed_at(self) -> datetime | None:
+        """The later of updateDate and updateDateIncludingText: a new text moves only the latter."""
+        stamps = [stamp for stamp in (self.updated_at, self.updated_including_text_at) if stamp]
+        return max(stamps) if stamps else None
 
     @property
     def ref(self) -> BillRef:
@@ -130,6 +140,17 @@ class TextVersionRecord:
     urls: tuple[tuple[str, str], ...]
 
 
+@dataclass(frozen=True)
+class BillDetails:
+    """Everything besides actions that a bill refresh stores, each list complete as published."""
+
+    amendments: tuple[AmendmentRecord, ...]
+    cosponsors: tuple[CosponsorRecord, ...]
+    titles: tuple[TitleRecord, ...]
+    summaries: tuple[SummaryRecord, ...]
+    texts: tuple[TextVersionRecord, ...]
+
+
 # Fetching -------------------------------------------------------------------------------------
 
 
@@ -179,6 +200,40 @@ def fetch_text_versions(ref: BillRef) -> list[TextVersionRecord]:
     return [parse_text_version(item) for item in items]
 
 
+def fetch_details(ref: BillRef) -> BillDetails:
+    """The five sub-resources, each every page; any one failing fails the whole (nothing stored)."""
+    return BillDetails(
+        amendments=tuple(fetch_amendments(ref)),
+        cosponsors=tuple(fetch_cosponsors(ref)),
+        titles=tuple(fetch_titles(ref)),
+        summaries=tuple(fetch_summaries(ref)),
+        texts=tuple(fetch_text_versions(ref)),
+    )
+
+
+def fetch_updated_bills(congress: int, since: datetime) -> set[BillRef]:
+    """GET /bill/{congress}?fromDateTime=...: the bills whose updateDate moved since `since`.
+
+    One request (or a few pages) for every bill of a congress, so a run over unchanged bills costs
+    one list request in all instead of one item request per bill.
+    """
+    stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    items, _ = _get_all(
+        f"bill/{congress}",
+        "bills",
+        item=f"bill list {congress} since {stamp}",
+        # Oldest change first, so a bill updated while we page moves to the end, not past us.
+        params={"fromDateTime": stamp, "sort": "updateDate asc"},
+    )
+    refs = set()
+    for item in items:
+        try:
+            refs.add(BillRef(int(item["congress"]), str(item["type"]).lower(), int(item["number"])))
+        except (KeyError, TypeError, ValueError):
+            raise CongressFeedError(f"bill list {congress}: an entry without identity") from None
+    return refs
+
+
 def _get_json(path_or_url: str, *, item: str, params: dict[str, str] | None = None) -> dict:
     url = path_or_url
     if not url.startswith(("http://", "https://")):
@@ -194,7 +249,7 @@ def _get_json(path_or_url: str, *, item: str, params: dict[str, str] | None = No
         )
     except client.FeedHTTPError as error:
         if error.status in {401, 403}:
-            raise CongressFeedError(
+            raise KeyRefused(
                 f"{item}: Congress.gov refused the API key (HTTP {error.status}: "
                 f"{_error_code(error.body)})"
             ) from None
@@ -216,8 +271,10 @@ def _get_json(path_or_url: str, *, item: str, params: dict[str, str] | None = No
     return payload
 
 
-def _get_all(path: str, list_key: str, *, item: str) -> tuple[list[dict], int | None]:
-    payload = _get_json(path, item=item, params={"limit": str(PAGE_LIMIT)})
+def _get_all(
+    path: str, list_key: str, *, item: str, params: dict[str, str] | None = None
+) -> tuple[list[dict], int | None]:
+    payload = _get_json(path, item=item, params={"limit": str(PAGE_LIMIT), **(params or {})})
     items: list[dict] = []
     published = None
     for _ in range(_MAX_PAGES):

@@ -14,14 +14,19 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from tracker.feeds.congress import ActionList, BillRecord
+from tracker.feeds.congress import ActionList, BillDetails, BillRecord
 from tracker.feeds.legislators import Legislator
 from tracker.feeds.records import BillRef, MemberCast, RollCall, normalised_cast
 from tracker.models import (
     Activity,
     ActivityKind,
+    Amendment,
     Bill,
     BillAction,
+    BillSummary,
+    BillTextVersion,
+    BillTitle,
+    Cosponsor,
     Stakeholder,
     StakeholderKind,
     Vote,
@@ -487,8 +492,11 @@ def _record_vote(
 # Bills ------------------------------------------------------------------------------------------
 
 
-def ingest_bill(record: BillRecord, actions: ActionList | None) -> Outcome:
-    """Upsert the bill by congress + type + number (never its title) and merge its actions.
+def ingest_bill(
+    record: BillRecord, actions: ActionList | None, details: BillDetails | None = None
+) -> Outcome:
+    """Upsert the bill by congress + type + number (never its title) and merge its actions and
+    its amendments, cosponsors, titles, summaries and text versions, all in one transaction.
 
     Actions have no upstream id; each is keyed by BillAction.fingerprint_for (date, time, source
     system, action code, normalised text), because the same event arrives from several source
@@ -502,7 +510,7 @@ def ingest_bill(record: BillRecord, actions: ActionList | None) -> Outcome:
         "latest_action_on": record.latest_action_on,
         "latest_action_text": record.latest_action_text,
         "public_law": record.public_law[:20] or None,
-        "source_updated_at": record.updated_at,
+        "source_updated_at": record.changed_at,
     }
     # An empty title or law number in a payload never blanks what we have.
     values = {name: value for name, value in values.items() if value is not None}
@@ -531,10 +539,12 @@ def ingest_bill(record: BillRecord, actions: ActionList | None) -> Outcome:
             bill.last_synced_at = now
             bill.save(update_fields=[*changed_fields, "last_synced_at"])
         new_actions = _merge_actions(bill, actions) if actions is not None else 0
+        record_changes = merge_bill_details(bill, details) if details is not None else 0
+    counts = f"{new_actions} new actions, {record_changes} other changes"
     if created:
-        return Outcome(CREATED, detail=f"{new_actions} actions")
-    if changed_fields or new_actions:
-        return Outcome(UPDATED, detail=f"{new_actions} new actions")
+        return Outcome(CREATED, detail=counts)
+    if changed_fields or new_actions or record_changes:
+        return Outcome(UPDATED, detail=counts)
     return Outcome(UNCHANGED)
 
 
@@ -579,6 +589,217 @@ def _merge_actions(bill: Bill, actions: ActionList) -> int:
         # (a missing page) never removes anything.
         BillAction.objects.filter(pk__in=gone).delete()
     return len(new)
+
+
+# Amendments, cosponsors, titles, summaries, text versions --------------------------------------
+
+# More news of one kind than this in one refresh (a bill seen for the first time lists all its
+# cosponsors) becomes one timeline entry naming them, not a flood.
+_NEWS_PER_KIND = 5
+
+
+@dataclass
+class _News:
+    """Changes of one kind on one bill, told as timeline entries."""
+
+    bill: Bill
+    subpage: str
+    lines: list[tuple[str, datetime | None]] = field(default_factory=list)
+
+    def add(self, line: str, when: date | datetime | None = None) -> None:
+        if isinstance(when, date) and not isinstance(when, datetime):
+            when = _noon(when)
+        self.lines.append((line, when))
+
+    def activities(self, plural: str) -> list[Activity]:
+        bill = self.bill
+        url = f"{bill.congress_gov_url}/{self.subpage}" if bill.congress_gov_url else ""
+        common = {
+            "negotiation_id": bill.negotiation_id,
+            "kind": ActivityKind.BILL_RECORD,
+            "source": "congress.gov",
+            "source_url": url,
+            "bill": bill,
+        }
+        if len(self.lines) <= _NEWS_PER_KIND:
+            return [
+                Activity(
+                    summary=f"{bill.label}: {line}"[:300],
+                    occurred_at=when or timezone.now(),
+                    **common,
+                )
+                for line, when in self.lines
+            ]
+        named = "; ".join(line for line, _ in self.lines)
+        return [
+            Activity(
+                summary=f"{bill.label}: {len(self.lines)} {plural} — {named}"[:300],
+                detail="\n".join(line for line, _ in self.lines),
+                **common,
+            )
+        ]
+
+
+def _sync_rows(queryset, key_of, incoming: dict) -> tuple[list, list]:  # noqa: ANN001
+    """Create the rows of `incoming` (key -> field values) not stored, update the changed ones,
+    and delete stored rows the list no longer has (never on an empty list: a glitch upstream
+    must not wipe what we have). Returns (new values, [(row, fields that changed, before)])."""
+    model = queryset.model
+    existing = {key_of(row): row for row in queryset}
+    new = [values for key, values in incoming.items() if key not in existing]
+    changed = []
+    for key, values in incoming.items():
+        row = existing.get(key)
+        if row is None:
+            continue
+        before = {name: getattr(row, name) for name in values}
+        diff = [name for name, value in values.items() if before[name] != value]
+        if diff:
+            for name in diff:
+                setattr(row, name, values[name])
+            row.save(update_fields=diff)
+            changed.append((row, diff, before))
+    model.objects.bulk_create(model(**values) for values in new)
+    gone = [row.pk for key, row in existing.items() if key not in incoming]
+    if gone and incoming:
+        model.objects.filter(pk__in=gone).delete()
+    return new, changed
+
+
+def merge_bill_details(bill: Bill, details: BillDetails) -> int:
+    """Store the bill's sub-resources; every addition or real change is told on the timeline.
+    Returns the number of rows created or changed (removals are silent corrections)."""
+    activities: list[Activity] = []
+    count = 0
+
+    # Amendments, by congress + type + number.
+    news = _News(bill, "amendments")
+    new, changed = _sync_rows(
+        Amendment.objects.filter(bill=bill),
+        lambda row: (row.congress, row.amendment_type, row.number),
+        {
+            (a.congress, a.amendment_type, a.number): {
+                "bill": bill,
+                "congress": a.congress,
+                "amendment_type": a.amendment_type[:8],
+                "number": a.number,
+                "purpose": a.purpose,
+                "description": a.description,
+                "latest_action_on": a.latest_action_on,
+                "latest_action_text": a.latest_action_text,
+                "source_updated_at": a.updated_at,
+            }
+            for a in details.amendments
+            if a.number > 0 and a.amendment_type
+        },
+    )
+    for values in new:
+        amendment = Amendment(**values)
+        what = values["purpose"] or values["description"] or values["latest_action_text"]
+        news.add(f"{amendment.label} — {what}", values["latest_action_on"])
+    for amendment, diff, _ in changed:
+        if {"latest_action_on", "latest_action_text"} & set(diff):
+            news.add(
+                f"{amendment.label} — {amendment.latest_action_text}", amendment.latest_action_on
+            )
+    activities += news.activities("amendments")
+    count += len(new) + len(changed)
+
+    # Cosponsors, by bioguide id, linked to the member when we know them.
+    members = dict(
+        Stakeholder.objects.filter(
+            bioguide_id__in=[c.bioguide_id for c in details.cosponsors if c.bioguide_id]
+        ).values_list("bioguide_id", "pk")
+    )
+    news = _News(bill, "cosponsors")
+    new, changed = _sync_rows(
+        Cosponsor.objects.filter(bill=bill),
+        lambda row: row.bioguide_id,
+        {
+            c.bioguide_id: {
+                "bill": bill,
+                "bioguide_id": c.bioguide_id[:10],
+                "member_id": members.get(c.bioguide_id),
+                "full_name": c.full_name[:200],
+                "party": c.party[:20],
+                "state": c.state[:2],
+                "sponsored_on": c.sponsored_on,
+                "is_original": c.is_original,
+                "withdrawn_on": c.withdrawn_on,
+            }
+            for c in details.cosponsors
+            if c.bioguide_id
+        },
+    )
+    for values in new:
+        news.add(f"{values['full_name']} cosponsored", values["sponsored_on"])
+    for cosponsor, diff, _ in changed:
+        if "withdrawn_on" in diff and cosponsor.withdrawn_on:
+            news.add(f"{cosponsor.full_name} withdrew as a cosponsor", cosponsor.withdrawn_on)
+    activities += news.activities("cosponsors")
+    count += len(new) + len(changed)
+
+    # Titles are bookkeeping: stored for the bill page, not news.
+    new, changed = _sync_rows(
+        BillTitle.objects.filter(bill=bill),
+        lambda row: (row.title_type, row.title),
+        {
+            (t.title_type[:200], t.title): {
+                "bill": bill,
+                "title_type": t.title_type[:200],
+                "title": t.title,
+            }
+            for t in details.titles
+            if t.title
+        },
+    )
+    count += len(new) + len(changed)
+
+    # CRS summaries, by version code + action date.
+    news = _News(bill, "")
+    new, changed = _sync_rows(
+        BillSummary.objects.filter(bill=bill),
+        lambda row: (row.version_code, row.acted_on),
+        {
+            (s.version_code[:10], s.acted_on): {
+                "bill": bill,
+                "version_code": s.version_code[:10],
+                "acted_on": s.acted_on,
+                "action_desc": s.action_desc[:200],
+                "text": s.text,
+                "source_updated_at": s.updated_at,
+            }
+            for s in details.summaries
+        },
+    )
+    for values in new:
+        news.add(f"CRS summary ({values['action_desc'] or values['version_code']})")
+    activities += news.activities("summaries")
+    count += len(new) + len(changed)
+
+    # Text versions, by type + date.
+    news = _News(bill, "text")
+    new, changed = _sync_rows(
+        BillTextVersion.objects.filter(bill=bill),
+        lambda row: (row.version_type, row.dated),
+        {
+            (t.version_type[:200], t.dated): {
+                "bill": bill,
+                "version_type": t.version_type[:200],
+                "dated": t.dated,
+                "formats": [list(pair) for pair in t.urls],
+            }
+            for t in details.texts
+            if t.version_type
+        },
+    )
+    for values in new:
+        news.add(f"text published: {values['version_type']}", values["dated"])
+    activities += news.activities("text versions")
+    count += len(new) + len(changed)
+
+    Activity.objects.bulk_create(activities)
+    return count
 
 
 def _action_time(acted_on: date, acted_at: time | None) -> datetime:

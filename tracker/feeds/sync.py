@@ -440,6 +440,11 @@ def negotiation_bill_keys() -> list[str]:
     return [bill.key for bill in Bill.objects.filter(negotiation__isnull=False)]
 
 
+# The bill list's update dates are not written in order (FORMATS.md (a)): look back this far
+# before the last check, so a bill stamped late is still seen.
+BILL_LIST_OVERLAP = timedelta(days=1)
+
+
 def refresh_bills(
     bill_keys: list[str] | None = None,
     *,
@@ -448,42 +453,51 @@ def refresh_bills(
     progress: Progress | None = None,
     raise_retryable: bool = False,
 ) -> FeedRun:
-    """Each bill costs one item request when its updateDate has not moved; actions otherwise."""
+    """Refresh the followed bills; an unchanged one costs no request of its own.
+
+    One list request per congress (`fromDateTime`: since the followed bills were last checked,
+    less an overlap) names the bills that changed; only those, and bills never synced, get an
+    item request, and only a bill whose update date moved is fetched whole (actions, amendments,
+    cosponsors, titles, summaries, text versions) and stored in one transaction. If any part
+    fails, nothing of that bill is stored and its dates stay old, so the next run tries again.
+    """
     keys = bill_keys if bill_keys is not None else negotiation_bill_keys()
     scope = keys[0] if len(keys) == 1 else f"{len(keys)} bills"
     recorder = _begin(FeedSource.CONGRESS, scope, run_id=run_id, trigger=trigger, progress=progress)
     if recorder.run.status == FeedRunStatus.SKIPPED:
         return recorder.run
     with _guarded(recorder):
-        recorder.total(len(keys))
+        refs: dict[str, BillRef] = {}
         for key in keys:
             try:
-                ref = _bill_ref(key)
+                refs[key] = _bill_ref(key)
             except ValueError as error:
                 recorder.error(key, str(error))
+        stored = _stored_bills(refs.values())
+        checked_at = timezone.now()
+        try:
+            changed = _listed_as_changed(recorder, stored)
+        except (congress.KeyRefused, FeedUnavailable) as error:
+            return _fail(recorder, "bill list", error, raise_retryable=raise_retryable)
+        recorder.total(len(refs))
+        unchanged: list[int] = []
+        for key, ref in refs.items():
+            bill = stored.get(ref)
+            if bill and changed is not None and ref not in changed:
+                unchanged.append(bill.pk)
+                recorder.skip()  # not listed as changed: no request of its own
                 continue
-            stored = (
-                Bill.objects.filter(
-                    congress=ref.congress, bill_type=ref.bill_type, number=ref.number
-                )
-                .values_list("source_updated_at", "last_synced_at")
-                .first()
-            )
             try:
                 record = congress.fetch_bill(ref)
                 recorder.fetched()
-                if stored and stored[1] and record.updated_at and stored[0] == record.updated_at:
+                if bill and record.changed_at and bill.source_updated_at == record.changed_at:
+                    unchanged.append(bill.pk)
                     recorder.count(Outcome(UNCHANGED))
                     continue
-                actions = congress.fetch_actions(ref)
-                outcome = ingest_bill(record, actions)
-            except (congress.RateLimitLow, congress.CongressFeedError) as error:
-                if isinstance(error, congress.RateLimitLow) or "API key" in str(error):
-                    # Every further request would fail the same way.
-                    return _fail(recorder, key, error, raise_retryable=raise_retryable)
-                recorder.error(key, str(error))
-                continue
-            except FeedUnavailable as error:
+                actions, details = congress.fetch_actions(ref), congress.fetch_details(ref)
+                outcome = ingest_bill(record, actions, details)
+            except (congress.KeyRefused, FeedUnavailable) as error:
+                # Every further request would fail the same way (RateLimitLow is one of these).
                 return _fail(recorder, key, error, raise_retryable=raise_retryable)
             except FeedError as error:
                 recorder.error(key, str(error))
@@ -492,7 +506,38 @@ def refresh_bills(
                 recorder.error(key, f"refused by the database: {error}")
                 continue
             recorder.count(outcome)
+        # Checked and unchanged as of the list request: the next list starts from here.
+        Bill.objects.filter(pk__in=unchanged).update(last_synced_at=checked_at)
         return _finish(recorder)
+
+
+def _stored_bills(refs: Iterable[BillRef]) -> dict[BillRef, Bill]:
+    """The followed bills synced before, by reference, in one query."""
+    wanted = set(refs)
+    bills = Bill.objects.filter(
+        congress__in={ref.congress for ref in wanted}, last_synced_at__isnull=False
+    ).only("congress", "bill_type", "number", "last_synced_at", "source_updated_at")
+    by_ref = {BillRef(b.congress, b.bill_type, b.number): b for b in bills}
+    return {ref: bill for ref, bill in by_ref.items() if ref in wanted}
+
+
+def _listed_as_changed(recorder: RunRecorder, stored: dict[BillRef, Bill]) -> set[BillRef] | None:
+    """The followed bills Congress.gov lists as updated since they were last checked, or None
+    (check every bill) when none was synced yet or the list could not be read."""
+    if not stored:
+        return None
+    changed: set[BillRef] = set()
+    for congress_number in sorted({ref.congress for ref in stored}):
+        since = min(b.last_synced_at for r, b in stored.items() if r.congress == congress_number)
+        try:
+            changed |= congress.fetch_updated_bills(congress_number, since - BILL_LIST_OVERLAP)
+        except congress.KeyRefused:
+            raise
+        except congress.CongressFeedError as error:
+            recorder.error(f"bill list {congress_number}", f"{error}; checked each bill instead")
+            return None
+        recorder.fetched()
+    return changed
 
 
 def _bill_ref(key: str) -> BillRef:

@@ -3,6 +3,7 @@
 from tracker.models.activity import Activity, ActivityKind
 
 # Each of these modules lists its models in its own __all__.
+from tracker.models.bill_records import *  # noqa: E402, F403
 from tracker.models.digests import *  # noqa: E402, F403
 from tracker.models.feeds import *  # noqa: E402, F403
 from tracker.models.negotiations import (

@@ -14,6 +14,7 @@ class ActivityKind(models.TextChoices):
     AMOUNT_CHANGE = "amount_change", "Amount change"
     VOTE = "vote", "Vote"
     BILL_ACTION = "bill_action", "Bill action"
+    BILL_RECORD = "bill_record", "Bill record"
     NOTE = "note", "Note"
 
 

@@ -105,9 +105,11 @@ class Vote(models.Model):
 class VoteCast(models.Model):
     """How one member voted on one roll call, as published and normalised."""
 
-    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="casts")
+    # No single-column indexes: the natural key (vote, member) and vote_cast_by_member (member,
+    # vote) serve both lookups, and every index more is paid on each of a roll's 435 inserts.
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="casts", db_index=False)
     member = models.ForeignKey(
-        "tracker.Stakeholder", on_delete=models.CASCADE, related_name="vote_casts"
+        "tracker.Stakeholder", on_delete=models.CASCADE, related_name="vote_casts", db_index=False
     )
     published_as = models.CharField(max_length=60, help_text='As printed, e.g. "Yea", "Aye".')
     cast = models.CharField(max_length=8, choices=CastChoice.choices)
