@@ -1,6 +1,7 @@
 """Ingest: natural keys, idempotence, amended votes updated in place, bad rolls kept out."""
 
 import dataclasses
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from tracker.feeds.ingest import (
     ingest_bill,
     ingest_legislator,
     ingest_roll_call,
+    merge_bill_details,
 )
 from tracker.feeds.legislators import Legislator
 from tracker.models import Activity, Bill, BillAction, Stakeholder, Vote, VoteCast
@@ -226,6 +228,92 @@ def test_a_bill_is_keyed_by_number_and_its_actions_merge_without_duplicates(demo
     # A short list (a page went missing) never removes actions.
     ingest_bill(record, congress.ActionList(actions[:1], 4))
     assert BillAction.objects.filter(bill=bill).count() == 4
+
+
+def _cosponsor(bioguide_id: str, name: str, **changes) -> congress.CosponsorRecord:
+    record = congress.CosponsorRecord(
+        bioguide_id=bioguide_id,
+        full_name=name,
+        party="D",
+        state="WA",
+        district=None,
+        sponsored_on=date(2024, 2, 1),
+        is_original=True,
+        withdrawn_on=None,
+    )
+    return dataclasses.replace(record, **changes)
+
+
+def _details(**parts) -> congress.BillDetails:
+    empty = {"amendments": (), "cosponsors": (), "titles": (), "summaries": (), "texts": ()}
+    return congress.BillDetails(**{**empty, **parts})
+
+
+def test_bill_details_merge_once_and_tell_the_timeline_only_what_is_new(demo) -> None:
+    bill = Bill.objects.by_key("118-hr-815")
+    murray = Stakeholder.objects.get(lis_id="S229")
+    amendment = congress.AmendmentRecord(
+        congress=118,
+        amendment_type="samdt",
+        number=1388,
+        purpose="In the nature of a substitute.",
+        description="",
+        latest_action_on=date(2024, 2, 7),
+        latest_action_text="Cloture on amendment SA 1388 not invoked in Senate.",
+        updated_at=None,
+    )
+    summary = congress.SummaryRecord(
+        "00", date(2023, 2, 2), "Introduced in House", None, "<p>x</p>"
+    )
+    text = congress.TextVersionRecord(
+        "Enrolled Bill", None, (("PDF", "https://example.org/b.pdf"),)
+    )
+    details = _details(
+        amendments=(amendment,),
+        cosponsors=(_cosponsor(murray.bioguide_id, "Sen. Murray, Patty [D-WA]"),),
+        titles=(congress.TitleRecord("Official title", "Official Title as Introduced"),),
+        summaries=(summary,),
+        texts=(text,),
+    )
+    before = Activity.objects.count()
+    assert merge_bill_details(bill, details) == 5
+    news = list(
+        Activity.objects.filter(bill=bill, kind="bill_record").values_list("summary", flat=True)
+    )
+    assert len(news) == 4  # titles are bookkeeping, not news
+    assert "H.R. 815: S.Amdt. 1388 — In the nature of a substitute." in news
+    assert bill.cosponsors.get().member == murray
+    assert bill.texts.get().formats == [["PDF", "https://example.org/b.pdf"]]
+
+    # The same lists again: nothing written.
+    assert merge_bill_details(bill, details) == 0
+    assert Activity.objects.count() == before + 4
+
+    # The amendment moves on, a cosponsor withdraws: two changes, each told once.
+    passed = dataclasses.replace(
+        amendment, latest_action_on=date(2024, 2, 12), latest_action_text="Agreed to 66-33."
+    )
+    withdrawn = _cosponsor(
+        murray.bioguide_id, "Sen. Murray, Patty [D-WA]", withdrawn_on=date(2024, 3, 1)
+    )
+    assert merge_bill_details(bill, _details(amendments=(passed,), cosponsors=(withdrawn,))) == 2
+    latest = Activity.objects.filter(bill=bill, kind="bill_record").order_by("-id")[:2]
+    assert {a.summary for a in latest} == {
+        "H.R. 815: S.Amdt. 1388 — Agreed to 66-33.",
+        "H.R. 815: Sen. Murray, Patty [D-WA] withdrew as a cosponsor",
+    }
+    # Lists that arrive empty (a glitch upstream) never wipe what is stored.
+    assert bill.summaries.count() == 1 and bill.texts.count() == 1
+
+
+def test_many_new_cosponsors_at_once_are_one_timeline_entry(demo) -> None:
+    bill = Bill.objects.by_key("118-hr-815")
+    cosponsors = tuple(_cosponsor(f"X{n:06d}", f"Rep. Member {n}") for n in range(12))
+    merge_bill_details(bill, _details(cosponsors=cosponsors))
+    [entry] = Activity.objects.filter(bill=bill, kind="bill_record")
+    assert entry.summary.startswith("H.R. 815: 12 cosponsors — Rep. Member 0 cosponsored")
+    assert entry.detail.count("\n") == 11
+    assert bill.cosponsors.count() == 12
 
 
 def test_it_updates_members_by_bioguide_id(demo) -> None:
