@@ -11,8 +11,10 @@ from django.urls import reverse
 from tracker.models import (
     Activity,
     ActivityKind,
+    Amendment,
     Bill,
     BillAction,
+    Cosponsor,
     DigestDelivery,
     DigestPreference,
     FeedDocument,
@@ -40,6 +42,8 @@ def one_of_everything(demo) -> None:
         "text": "Became Public Law No: 118-50.",
     }
     BillAction.objects.create(bill=bill, fingerprint=BillAction.fingerprint_for(**fields), **fields)
+    Amendment.objects.create(bill=bill, congress=118, amendment_type="samdt", number=1388)
+    Cosponsor.objects.create(bill=bill, bioguide_id="M001111", full_name="Sen. Murray, Patty")
     FeedRun.objects.create(source="senate", scope="118-2")
     FeedDocument.objects.create(url="https://www.senate.gov/x.xml")
     Vacancy.objects.create(chamber="senate", state="NJ", vacated_on=date(2024, 8, 20))

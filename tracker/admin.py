@@ -13,8 +13,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from tracker.models import (
     Activity,
+    Amendment,
     Bill,
     BillAction,
+    BillSummary,
+    BillTextVersion,
+    BillTitle,
+    Cosponsor,
     Demand,
     Negotiation,
     PackageVersion,
@@ -77,6 +82,38 @@ class BillActionInline(admin.TabularInline):
     readonly_fields = ["fingerprint"]
 
 
+class AmendmentInline(admin.TabularInline):
+    model = Amendment
+    extra = 0
+    fields = ["amendment_type", "number", "purpose", "latest_action_on", "latest_action_text"]
+    show_change_link = True
+
+
+class CosponsorInline(admin.TabularInline):
+    model = Cosponsor
+    extra = 0
+    fields = ["full_name", "member", "sponsored_on", "is_original", "withdrawn_on"]
+    autocomplete_fields = ["member"]
+
+
+class BillSummaryInline(admin.StackedInline):
+    model = BillSummary
+    extra = 0
+    fields = ["version_code", "acted_on", "action_desc", "text"]
+
+
+class BillTextVersionInline(admin.TabularInline):
+    model = BillTextVersion
+    extra = 0
+    fields = ["version_type", "dated", "formats"]
+
+
+class BillTitleInline(admin.TabularInline):
+    model = BillTitle
+    extra = 0
+    fields = ["title_type", "title"]
+
+
 @admin.register(Bill)
 class BillAdmin(admin.ModelAdmin):
     list_display = [
@@ -92,7 +129,16 @@ class BillAdmin(admin.ModelAdmin):
     autocomplete_fields = ["negotiation"]
     readonly_fields = ["source_updated_at", "last_synced_at", "congress_gov_url"]
     list_select_related = ["negotiation"]
-    inlines = [BillActionInline]
+    # What Congress.gov publishes, each list as the feed stores it (a correction here is
+    # overwritten by the next refresh that sees the bill change).
+    inlines = [
+        BillActionInline,
+        AmendmentInline,
+        CosponsorInline,
+        BillSummaryInline,
+        BillTextVersionInline,
+        BillTitleInline,
+    ]
 
 
 @admin.register(BillAction)
