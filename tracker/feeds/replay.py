@@ -25,6 +25,12 @@ PUBLIC_CONGRESS_API = b"https://api.congress.gov/v3"
 
 def _handler(root: Path) -> type[BaseHTTPRequestHandler]:
     class FixtureHandler(BaseHTTPRequestHandler):
+        # Keep-alive, as the real sites: a run of hundreds of files reuses one connection.
+        # Headers and body go out in two writes; without TCP_NODELAY each response would wait
+        # out the client's delayed ACK (40 ms).
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
         def do_GET(self) -> None:  # noqa: N802 - the http.server API
             parts = urlsplit(self.path)
             relative = parts.path.lstrip("/")
