@@ -296,6 +296,10 @@ FEED_MAX_BYTES = env_int("FEED_MAX_BYTES", 20 * 1024 * 1024)
 # Broker calls made from web requests give up quickly, so no page waits on a hung Redis.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# The result store (the same Redis) defaults to 120-second socket timeouts retried 20 times: a
+# worker storing a result on a hung Redis would be stuck for most of an hour.
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
 
 # Email digests
 DIGEST_DEFAULT_TIME_ZONE = "America/New_York"

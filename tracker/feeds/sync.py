@@ -64,8 +64,9 @@ class QueueUnavailable(Exception):
 def enqueue_refresh(source: str, *, user: object = None) -> FeedRun:
     """Queue a refresh of `source` now and return its run, which the page polls.
 
-    The broker is given one short try (2-second socket timeouts, no publish retries), so a
-    request never waits on a dead Redis; QueueUnavailable then says so and the run is failed.
+    The broker is given one short try (2-second timeouts, no publish retries) and the result
+    store is not touched, so a request never waits on a dead or hung Redis; QueueUnavailable
+    then says so and the run is failed.
     """
     from tracker import tasks  # the tasks module imports this one
 
@@ -77,7 +78,11 @@ def enqueue_refresh(source: str, *, user: object = None) -> FeedRun:
     }[FeedSource(source)]
     run = queue_run(source, user=user, trigger="manual")
     try:
-        task.apply_async(kwargs={"run_id": run.pk}, retry=False)
+        # The run is the task's record, so nothing reads its Celery result. Without
+        # ignore_result, Celery first subscribes to that result in Redis (the result store),
+        # which has none of the broker's short timeouts: it retries 20 times, each waiting up to
+        # 120 s on a hung Redis, before the task is even published.
+        task.apply_async(kwargs={"run_id": run.pk}, retry=False, ignore_result=True)
     except Exception as error:  # kombu raises several unrelated types for a dead broker
         run.refresh_from_db()
         if run.status == FeedRunStatus.QUEUED:
