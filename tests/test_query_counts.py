@@ -6,7 +6,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tracker.models import Demand, Negotiation, Provision, Stakeholder
+from tracker.models import Bill, Demand, Negotiation, Provision, Stakeholder, Vote
 from tracker.scale import SCALE_SLUG, ScaleSize, seed_scale
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,12 @@ def _pages(negotiation: Negotiation) -> dict[str, str]:
         .order_by("pk")
         .first()
     )
+    bill = Bill.objects.filter(negotiation=negotiation).order_by("pk").first()
+    roll_call = (
+        Vote.objects.filter(bill__negotiation=negotiation, casts__isnull=False)
+        .order_by("pk")
+        .first()
+    )
     return {
         "dashboard": reverse("tracker-home"),
         "provisions": reverse("tracker-provision-list"),
@@ -42,6 +48,10 @@ def _pages(negotiation: Negotiation) -> dict[str, str]:
         "stakeholder": reverse("tracker-stakeholder-detail", args=[busiest.pk]),
         "grid": reverse("tracker-position-grid") + "?show=all",
         "timeline": reverse("tracker-timeline"),
+        "bills": reverse("tracker-bill-list"),
+        "bill": reverse("tracker-bill-detail", args=[bill.pk]),
+        "votes": reverse("tracker-vote-list"),
+        "vote": reverse("tracker-vote-detail", args=[roll_call.pk]),
     }
 
 

@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from tracker.views import dashboard, demands, provisions, stakeholders, timeline
+from tracker.views import dashboard, demands, provisions, records, stakeholders, timeline
 
 # The admin logs in through the staff login (and its MFA), never a login page of its own.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -44,6 +44,10 @@ urlpatterns = [
     path("positions/", stakeholders.position_grid, name="tracker-position-grid"),
     path("positions/grid.csv", stakeholders.position_grid_csv, name="tracker-position-grid-csv"),
     path("timeline/", timeline.timeline, name="tracker-timeline"),
+    path("bills/", records.bill_list, name="tracker-bill-list"),
+    path("bills/<int:pk>/", records.bill_detail, name="tracker-bill-detail"),
+    path("votes/", records.vote_list, name="tracker-vote-list"),
+    path("votes/<int:pk>/", records.vote_detail, name="tracker-vote-detail"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("tracker.urls_feeds")),
