@@ -312,6 +312,27 @@ def test_the_votes_list_pages_by_25_and_leaves_out_other_negotiations(
     assert "Vote number 2<" in second and "Vote number 1<" in second
 
 
+def test_a_bill_page_shows_its_latest_votes_and_leads_to_all_of_them(
+    client: Client, viewer, bill: Bill
+) -> None:
+    for roll in range(1, 26):
+        _senate_vote(bill, roll_number=roll, question=f"Vote number {roll}")
+    other = Bill.objects.create(negotiation=bill.negotiation, congress=118, bill_type="s", number=2)
+    _senate_vote(other, roll_number=900, question="A vote on another bill")
+    client.force_login(viewer)
+
+    page = _page(client, reverse("tracker-bill-detail", args=[bill.pk]))
+    assert "Vote number 25" in page and "Vote number 6<" in page and "Vote number 5<" not in page
+    all_votes = f"{reverse('tracker-vote-list')}?bill={bill.pk}"
+    assert f'href="{all_votes}"' in page and "All 25 votes on H.R. 815" in page
+
+    listed = _page(client, all_votes)
+    assert "25 votes" in listed and "Roll calls on" in listed
+    assert "A vote on another bill" not in listed
+    second = _page(client, all_votes + "&page=2")
+    assert "Vote number 1<" in second
+
+
 # Bills -----------------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ test client on the same data). Use a database of its own: the scale data replace
 """
 
 import argparse
+import logging
 import os
 import socket
 import statistics
@@ -23,6 +24,7 @@ import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 django.setup()
+logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would bury the table
 
 import httpx  # noqa: E402
 from django.conf import settings  # noqa: E402
@@ -33,7 +35,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from tracker import roles  # noqa: E402
-from tracker.models import Demand, Negotiation, Provision, Stakeholder  # noqa: E402
+from tracker.models import Bill, Demand, Negotiation, Provision, Stakeholder, Vote  # noqa: E402
 from tracker.scale import SCALE_SLUG, seed_scale  # noqa: E402
 
 
@@ -41,6 +43,8 @@ def pages(negotiation: Negotiation) -> dict[str, str]:
     provision = Provision.objects.filter(negotiation=negotiation).order_by("pk").first()
     demand = Demand.objects.filter(negotiation=negotiation).order_by("pk").first()
     busiest = Stakeholder.objects.filter(slug__startswith="scale-senator").order_by("pk").first()
+    house_vote = Vote.objects.filter(chamber="house", bill__negotiation=negotiation).first()
+    bill = Bill.objects.filter(negotiation=negotiation).order_by("pk").first()
     return {
         "trivial view (/healthz)": reverse("tracker-health"),
         "dashboard": reverse("tracker-home"),
@@ -53,6 +57,9 @@ def pages(negotiation: Negotiation) -> dict[str, str]:
         "stakeholder detail": reverse("tracker-stakeholder-detail", args=[busiest.pk]),
         "position grid": reverse("tracker-position-grid"),
         "timeline": reverse("tracker-timeline"),
+        "votes": reverse("tracker-vote-list"),
+        "House vote detail (every cast)": reverse("tracker-vote-detail", args=[house_vote.pk]),
+        "bill detail": reverse("tracker-bill-detail", args=[bill.pk]),
     }
 
 

@@ -34,10 +34,15 @@ CAST_GROUPS = [
 _BLOCK_END = re.compile(r"</(p|li|h\d|div|ul|ol|tr)\s*>|<br\s*/?>", re.IGNORECASE)
 
 
+VOTES_ON_BILL_PAGE = 20
+
+
 class VoteFilterForm(forms.Form):
     chamber = forms.ChoiceField(
         required=False, choices=[("", "Both chambers"), *Chamber.choices], label="Chamber"
     )
+    # Set by a bill page's "all votes on it" link.
+    bill = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 @dataclass
@@ -136,7 +141,8 @@ def bill_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "earlier_summaries": summaries[1:],
             "texts": bill.texts.all(),
             "titles": bill.titles.all(),
-            "votes": bill.votes.order_by("-voted_on", "-roll_number", "-pk"),
+            "votes": bill.votes.order_by("-voted_on", "-roll_number", "-pk")[:VOTES_ON_BILL_PAGE],
+            "vote_count": bill.votes.count(),
         },
     )
 
@@ -148,9 +154,14 @@ def vote_list(request: HttpRequest) -> HttpResponse:
     negotiation = current_negotiation()
     filters = VoteFilterForm(request.GET or None)
     # The negotiation's votes are those on its bills, as on the dashboard.
-    votes = Vote.objects.filter(bill__negotiation=negotiation).select_related("bill")
-    if filters.is_valid() and filters.cleaned_data["chamber"]:
-        votes = votes.filter(chamber=filters.cleaned_data["chamber"])
+    wanted = filters.cleaned_data if filters.is_valid() else {}
+    bill = get_object_or_404(Bill, pk=wanted["bill"]) if wanted.get("bill") else None
+    # The negotiation's votes are those on its bills, as on the dashboard; or one bill's.
+    votes = Vote.objects.filter(
+        **({"bill": bill} if bill else {"bill__negotiation": negotiation})
+    ).select_related("bill")
+    if wanted.get("chamber"):
+        votes = votes.filter(chamber=wanted["chamber"])
     page = Paginator(votes.order_by("-voted_on", "-roll_number", "-pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -160,7 +171,13 @@ def vote_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         template,
-        {"negotiation": negotiation, "filters": filters, "page": page, "query": query.urlencode()},
+        {
+            "negotiation": negotiation,
+            "bill": bill,
+            "filters": filters,
+            "page": page,
+            "query": query.urlencode(),
+        },
     )
 
 
