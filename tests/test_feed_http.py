@@ -238,6 +238,13 @@ def test_an_unchanged_bill_costs_one_list_request_after_the_first_run(
     ]
     assert Activity.objects.count() == activities
 
+    # The nightly re-check asks for every bill by its item, whatever the list says.
+    feed_server.requests.clear()
+    serve_bill_list(feed_server)
+    nightly = sync.refresh_bills(["118-hr-815"], recheck_all=True)
+    assert nightly.unchanged == 1
+    assert [path.split("?")[0] for path, _ in feed_server.requests] == ["/v3/bill/118/hr/815"]
+
     # The list cannot be read: every bill is checked by its item instead, and the run says so.
     feed_server.requests.clear()
     feed_server.route("/v3/bill/118", ok(b"<html>", "text/html"))

@@ -253,6 +253,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # a task in tracker/tasks.py, which has a management command doing the same by hand.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "refresh-bills": {"task": "tracker.tasks.refresh_bills", "schedule": crontab(minute="*/15")},
+    # Nightly, every bill by its own item, not only those the bill list says changed.
+    "recheck-bills": {
+        "task": "tracker.tasks.refresh_bills",
+        "schedule": crontab(minute=15, hour=3),
+        "kwargs": {"recheck_all": True},
+    },
     # Roll calls every 10 minutes while either chamber may be sitting.
     "refresh-senate-votes": {
         "task": "tracker.tasks.refresh_senate_votes",

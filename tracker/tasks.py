@@ -50,9 +50,13 @@ FEED_TASK_OPTIONS = {
 
 
 @shared_task(**FEED_TASK_OPTIONS)
-def refresh_bills(bill_keys: list[str] | None = None, run_id: int | None = None) -> int:
+def refresh_bills(
+    bill_keys: list[str] | None = None, recheck_all: bool = False, run_id: int | None = None
+) -> int:
     """Refresh the negotiation's bills (or the given "118-hr-815" keys) from Congress.gov."""
-    return feeds_sync.refresh_bills(bill_keys, run_id=run_id, raise_retryable=True).pk
+    return feeds_sync.refresh_bills(
+        bill_keys, recheck_all=recheck_all, run_id=run_id, raise_retryable=True
+    ).pk
 
 
 @shared_task(**FEED_TASK_OPTIONS)

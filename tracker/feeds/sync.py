@@ -453,6 +453,7 @@ BILL_LIST_OVERLAP = timedelta(days=1)
 def refresh_bills(
     bill_keys: list[str] | None = None,
     *,
+    recheck_all: bool = False,
     run_id: int | None = None,
     trigger: str = "schedule",
     progress: Progress | None = None,
@@ -465,6 +466,8 @@ def refresh_bills(
     item request, and only a bill whose update date moved is fetched whole (actions, amendments,
     cosponsors, titles, summaries, text versions) and stored in one transaction. If any part
     fails, nothing of that bill is stored and its dates stay old, so the next run tries again.
+    `recheck_all` (nightly) skips the list and asks for every bill: the list filters on
+    updateDate only, and a new text may move only updateDateIncludingText.
     """
     keys = bill_keys if bill_keys is not None else negotiation_bill_keys()
     scope = keys[0] if len(keys) == 1 else f"{len(keys)} bills"
@@ -481,7 +484,7 @@ def refresh_bills(
         stored = _stored_bills(refs.values())
         checked_at = timezone.now()
         try:
-            changed = _listed_as_changed(recorder, stored)
+            changed = None if recheck_all else _listed_as_changed(recorder, stored)
         except (congress.KeyRefused, FeedUnavailable) as error:
             return _fail(recorder, "bill list", error, raise_retryable=raise_retryable)
         recorder.total(len(refs))

@@ -29,7 +29,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--recheck-all",
             action="store_true",
-            help="Re-check every stored vote, not just recent ones.",
+            help="Re-check every stored vote, not just recent ones, and every bill by its own "
+            "item, not only those the bill list names as changed.",
         )
         parser.add_argument(
             "--replay",
@@ -73,7 +74,7 @@ class Command(BaseCommand):
     def _run_one(self, source: str, options: dict[str, Any]) -> FeedRun:
         common = {"trigger": "command", "progress": self._progress}
         if source == FeedSource.CONGRESS:
-            return sync.refresh_bills(options["bill"], **common)
+            return sync.refresh_bills(options["bill"], recheck_all=options["recheck_all"], **common)
         if source == FeedSource.SENATE:
             congress, session = self._senate_session(options["senate_session"])
             return sync.refresh_senate(
