@@ -7,11 +7,13 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from tracker.feeds import client, sync
 from tracker.models import Activity, Bill, FeedRun, Vote, VoteCast, source_statuses
@@ -118,6 +120,10 @@ def test_the_offline_replay_runs_every_source_through_the_real_code_path(demo) -
     activities = Activity.objects.count()
     call_command("refresh_feeds", *args, stdout=io.StringIO())
     assert Activity.objects.count() == activities
+    # The second time, the recorded bill list names no change: not one bill is asked for.
+    again = FeedRun.objects.filter(source="congress").latest("pk")
+    assert again.status == "succeeded", again.errors
+    assert again.skipped == len(sync.negotiation_bill_keys())
 
 
 BILL_PARTS = ("amendments", "cosponsors", "titles", "summaries", "text")
@@ -167,7 +173,7 @@ def test_it_pages_through_actions_with_the_key_in_a_header_and_survives_a_429(
     )
 
 
-def test_a_bill_refresh_stores_amendments_titles_and_tells_the_timeline(
+def test_a_bill_refresh_stores_its_records_quietly_then_tells_what_is_new(
     demo, feed_server: FeedServer
 ) -> None:
     item = (REPLAY / "congress/bill/118/hr/815.json").read_bytes()
@@ -183,8 +189,26 @@ def test_a_bill_refresh_stores_amendments_titles_and_tells_the_timeline(
         "2024-02-12",
     )
     assert bill.titles.filter(title_type="Official Title as Introduced").exists()
+    # The first time is history, not news: nothing on the timeline or in anyone's digest.
+    assert not Activity.objects.filter(bill=bill, kind="bill_record").exists()
+
+    # Later the bill moves on Congress.gov with a new amendment: that one is news.
+    moved = item.replace(
+        b'"updateDate": "2024-05-01T12:00:00Z"', b'"updateDate": "2024-05-02T12:00:00Z"'
+    )
+    feed_server.route("/v3/bill/118/hr/815", ok(moved, "application/json"))
+    amendments = json.loads((REPLAY / "congress/bill/118/hr/815/amendments.json").read_text())
+    amendments["amendments"].append(
+        {"congress": 118, "number": "1600", "type": "SAMDT", "purpose": "To add border money."}
+    )
+    amendments["pagination"]["count"] = 2
+    feed_server.route(
+        "/v3/bill/118/hr/815/amendments", ok(json.dumps(amendments).encode(), "application/json")
+    )
+    assert sync.refresh_bills(["118-hr-815"], recheck_all=True).updated == 1
     news = Activity.objects.get(bill=bill, kind="bill_record")
-    assert news.summary.startswith("H.R. 815: S.Amdt. 1388") and news.source == "congress.gov"
+    assert news.summary == "H.R. 815: S.Amdt. 1600 — To add border money."
+    assert news.source == "congress.gov"
 
 
 def test_a_part_that_fails_stores_nothing_of_the_bill_and_is_tried_again(
@@ -250,6 +274,36 @@ def test_an_unchanged_bill_costs_one_list_request_after_the_first_run(
     feed_server.route("/v3/bill/118", ok(b"<html>", "text/html"))
     fourth = sync.refresh_bills(["118-hr-815"])
     assert fourth.unchanged == 1 and fourth.errors[0]["key"] == "bill list 118"
+
+
+def test_the_list_never_vouches_for_a_bill_checked_too_long_ago_or_when_it_is_too_long(
+    demo, feed_server: FeedServer
+) -> None:
+    item = (REPLAY / "congress/bill/118/hr/815.json").read_bytes()
+    feed_server.route("/v3/bill/118/hr/815", ok(item, "application/json"))
+    feed_server.route("/v3/bill/118/hr/815/actions", ok(b'{"actions": []}', "application/json"))
+    serve_bill_parts(feed_server)
+    assert sync.refresh_bills(["118-hr-815"]).status == "succeeded"
+
+    # Last checked four days ago (a run of failures, say): the list would reach back too far.
+    Bill.objects.filter(number=815).update(
+        last_synced_at=timezone.now() - sync.BILL_LIST_WINDOW - timedelta(days=1)
+    )
+    feed_server.requests.clear()
+    serve_bill_list(feed_server)
+    assert sync.refresh_bills(["118-hr-815"]).unchanged == 1
+    assert [path.split("?")[0] for path, _ in feed_server.requests] == ["/v3/bill/118/hr/815"]
+
+    # Congress.gov re-stamped thousands of bills today: one item request is cheaper than the list.
+    feed_server.requests.clear()
+    crowded = {"bills": [], "pagination": {"count": 12_000, "next": f"{feed_server.base}/x"}}
+    feed_server.route("/v3/bill/118", ok(json.dumps(crowded).encode(), "application/json"))
+    run = sync.refresh_bills(["118-hr-815"])
+    assert (run.status, run.unchanged, run.errors) == ("succeeded", 1, [])
+    assert [path.split("?")[0] for path, _ in feed_server.requests] == [
+        "/v3/bill/118",
+        "/v3/bill/118/hr/815",
+    ]
 
 
 def test_a_500_meaning_no_such_bill_is_an_error_not_an_endless_retry(

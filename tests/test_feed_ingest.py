@@ -289,7 +289,8 @@ def test_bill_details_merge_once_and_tell_the_timeline_only_what_is_new(demo) ->
     assert merge_bill_details(bill, details) == 0
     assert Activity.objects.count() == before + 4
 
-    # The amendment moves on, a cosponsor withdraws: two changes, each told once.
+    # The amendment moves on (stored; its vote and the bill's actions tell that story) and a
+    # cosponsor withdraws (news).
     passed = dataclasses.replace(
         amendment, latest_action_on=date(2024, 2, 12), latest_action_text="Agreed to 66-33."
     )
@@ -297,13 +298,24 @@ def test_bill_details_merge_once_and_tell_the_timeline_only_what_is_new(demo) ->
         murray.bioguide_id, "Sen. Murray, Patty [D-WA]", withdrawn_on=date(2024, 3, 1)
     )
     assert merge_bill_details(bill, _details(amendments=(passed,), cosponsors=(withdrawn,))) == 2
-    latest = Activity.objects.filter(bill=bill, kind="bill_record").order_by("-id")[:2]
-    assert {a.summary for a in latest} == {
-        "H.R. 815: S.Amdt. 1388 — Agreed to 66-33.",
-        "H.R. 815: Sen. Murray, Patty [D-WA] withdrew as a cosponsor",
-    }
+    assert bill.amendments.get().latest_action_text == "Agreed to 66-33."
+    latest = Activity.objects.filter(bill=bill, kind="bill_record").latest("id")
+    assert latest.summary == "H.R. 815: Sen. Murray, Patty [D-WA] withdrew as a cosponsor"
+    assert Activity.objects.count() == before + 5
     # Lists that arrive empty (a glitch upstream) never wipe what is stored.
     assert bill.summaries.count() == 1 and bill.texts.count() == 1
+
+
+def test_a_list_shorter_than_its_published_count_adds_but_never_removes(demo) -> None:
+    bill = Bill.objects.by_key("118-hr-815")
+    both = tuple(_cosponsor(f"X{n:06d}", f"Rep. Member {n}") for n in range(2))
+    merge_bill_details(bill, _details(cosponsors=both))
+    one_page_missing = _details(cosponsors=both[:1], complete=frozenset({"amendments"}))
+    merge_bill_details(bill, one_page_missing)
+    assert bill.cosponsors.count() == 2
+    # The whole list again, now without the second member: a real removal.
+    merge_bill_details(bill, _details(cosponsors=both[:1]))
+    assert list(bill.cosponsors.values_list("full_name", flat=True)) == ["Rep. Member 0"]
 
 
 def test_many_new_cosponsors_at_once_are_one_timeline_entry(demo) -> None:

@@ -211,6 +211,21 @@ def test_it_reads_every_shared_congress_sample() -> None:
 # Members ----------------------------------------------------------------------------------------
 
 
+def test_a_text_version_keeps_only_web_links() -> None:
+    version = congress.parse_text_version(
+        {
+            "type": "Enrolled Bill",
+            "date": "2024-04-24T04:00:00Z",
+            "formats": [
+                {"type": "PDF", "url": "https://www.congress.gov/118/bills/hr815/BILLS.pdf"},
+                {"type": "Formatted Text", "url": "javascript:alert(1)"},
+                {"type": "Formatted XML", "url": "data:text/html,<b>x</b>"},
+            ],
+        }
+    )
+    assert version.urls == (("PDF", "https://www.congress.gov/118/bills/hr815/BILLS.pdf"),)
+
+
 def test_it_reads_the_legislators_json() -> None:
     people = legislators.parse((REPLAY / "legislators/legislators-current.json").read_bytes())
     assert len(people) == 100

@@ -74,6 +74,20 @@ def test_an_editor_refreshes_and_gets_the_runs_fragment(client, editor, monkeypa
     assert 'id="run-status-house"' in polled.content.decode()
 
 
+def test_refresh_now_on_congress_gov_asks_for_every_bill(client, editor, monkeypatch) -> None:
+    # The bill list misses a change that moved only the text's date; a person asking to
+    # refresh has usually just seen such a change.
+    from tracker import tasks
+
+    sent = {}
+    monkeypatch.setattr(
+        tasks.refresh_bills, "apply_async", lambda kwargs, **options: sent.update(kwargs)
+    )
+    client.force_login(editor)
+    client.post(reverse("tracker-feed-refresh", args=["congress"]), headers={"HX-Request": "true"})
+    assert sent == {"run_id": FeedRun.objects.get().pk, "recheck_all": True}
+
+
 def test_a_non_htmx_refresh_redirects_back(client, editor, monkeypatch) -> None:
     monkeypatch.setattr(
         "tracker.views.feeds.enqueue_refresh",

@@ -256,7 +256,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Nightly, every bill by its own item, not only those the bill list says changed.
     "recheck-bills": {
         "task": "tracker.tasks.refresh_bills",
-        "schedule": crontab(minute=15, hour=3),
+        # Off the quarter hours, so it never meets the 15-minute run (one run per source).
+        "schedule": crontab(minute=7, hour=3),
         "kwargs": {"recheck_all": True},
     },
     # Roll calls every 10 minutes while either chamber may be sitting.

@@ -6,6 +6,7 @@ BillEndpoint.md). The key travels in the X-Api-Key header, never in a URL or a l
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -149,6 +150,10 @@ class BillDetails:
     titles: tuple[TitleRecord, ...]
     summaries: tuple[SummaryRecord, ...]
     texts: tuple[TextVersionRecord, ...]
+    # The parts whose list is as long as the API's own count: only these may remove rows.
+    complete: frozenset[str] = frozenset(
+        {"amendments", "cosponsors", "titles", "summaries", "texts"}
+    )
 
 
 # Fetching -------------------------------------------------------------------------------------
@@ -173,57 +178,58 @@ def fetch_actions(ref: BillRef) -> ActionList:
     return ActionList(tuple(parse_action(item) for item in items), published)
 
 
-def fetch_cosponsors(ref: BillRef) -> list[CosponsorRecord]:
-    items, _ = _get_all(f"{bill_path(ref)}/cosponsors", "cosponsors", item=ref.key)
-    return [parse_cosponsor(item) for item in items]
+def _parse_title(item: dict) -> TitleRecord:
+    return TitleRecord(title=_str(item.get("title")), title_type=_str(item.get("titleType")))
 
 
-def fetch_amendments(ref: BillRef) -> list[AmendmentRecord]:
-    items, _ = _get_all(f"{bill_path(ref)}/amendments", "amendments", item=ref.key)
-    return [parse_amendment(item) for item in items]
-
-
-def fetch_titles(ref: BillRef) -> list[TitleRecord]:
-    items, _ = _get_all(f"{bill_path(ref)}/titles", "titles", item=ref.key)
-    return [
-        TitleRecord(title=_str(i.get("title")), title_type=_str(i.get("titleType"))) for i in items
-    ]
-
-
-def fetch_summaries(ref: BillRef) -> list[SummaryRecord]:
-    items, _ = _get_all(f"{bill_path(ref)}/summaries", "summaries", item=ref.key)
-    return [parse_summary(item) for item in items]
-
-
-def fetch_text_versions(ref: BillRef) -> list[TextVersionRecord]:
-    items, _ = _get_all(f"{bill_path(ref)}/text", "textVersions", item=ref.key)
-    return [parse_text_version(item) for item in items]
+# part of BillDetails -> (path under the bill, list key in the payload, item parser); the
+# lambdas because the parsers are defined further down.
+_DETAIL_PARTS: dict[str, tuple[str, str, Callable[[dict], Any]]] = {
+    "amendments": ("amendments", "amendments", lambda item: parse_amendment(item)),
+    "cosponsors": ("cosponsors", "cosponsors", lambda item: parse_cosponsor(item)),
+    "titles": ("titles", "titles", _parse_title),
+    "summaries": ("summaries", "summaries", lambda item: parse_summary(item)),
+    "texts": ("text", "textVersions", lambda item: parse_text_version(item)),
+}
 
 
 def fetch_details(ref: BillRef) -> BillDetails:
-    """The five sub-resources, each every page; any one failing fails the whole (nothing stored)."""
-    return BillDetails(
-        amendments=tuple(fetch_amendments(ref)),
-        cosponsors=tuple(fetch_cosponsors(ref)),
-        titles=tuple(fetch_titles(ref)),
-        summaries=tuple(fetch_summaries(ref)),
-        texts=tuple(fetch_text_versions(ref)),
-    )
+    """The five sub-resources, each every page; any one failing fails the whole (nothing stored).
+
+    A list shorter than the API's own count (a page went missing) is kept but marked incomplete,
+    so it adds and updates rows and never removes one.
+    """
+    parts: dict[str, tuple] = {}
+    complete = set()
+    for part, (path, list_key, parse) in _DETAIL_PARTS.items():
+        items, published = _get_all(f"{bill_path(ref)}/{path}", list_key, item=ref.key)
+        parts[part] = tuple(parse(item) for item in items)
+        # >=: the cosponsor count leaves out withdrawn cosponsors, which the list still has.
+        if published is None or len(items) >= published:
+            complete.add(part)
+    return BillDetails(**parts, complete=frozenset(complete))
 
 
-def fetch_updated_bills(congress: int, since: datetime) -> set[BillRef]:
+class ListTooLong(CongressFeedError):
+    """The bill list names more bills than asking for each followed bill would cost."""
+
+
+def fetch_updated_bills(congress: int, since: datetime, *, at_most: int) -> set[BillRef]:
     """GET /bill/{congress}?fromDateTime=...: the bills whose updateDate moved since `since`.
 
-    One request (or a few pages) for every bill of a congress, so a run over unchanged bills costs
-    one list request in all instead of one item request per bill.
+    A page or two for every bill of a congress, so a run over unchanged bills costs one request
+    in all instead of one item request per bill. Congress.gov re-stamps thousands of bills on
+    some days: past `at_most` bills, ListTooLong says to ask for each followed bill instead.
     """
     stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     items, _ = _get_all(
         f"bill/{congress}",
         "bills",
         item=f"bill list {congress} since {stamp}",
-        # Oldest change first, so a bill updated while we page moves to the end, not past us.
-        params={"fromDateTime": stamp, "sort": "updateDate asc"},
+        # Newest change first: a bill re-stamped while we page moves to the front, so the pages
+        # after it repeat an entry rather than skip one (and the next run lists it again).
+        params={"fromDateTime": stamp, "sort": "updateDate desc"},
+        max_count=at_most,
     )
     refs = set()
     for item in items:
@@ -272,7 +278,12 @@ def _get_json(path_or_url: str, *, item: str, params: dict[str, str] | None = No
 
 
 def _get_all(
-    path: str, list_key: str, *, item: str, params: dict[str, str] | None = None
+    path: str,
+    list_key: str,
+    *,
+    item: str,
+    params: dict[str, str] | None = None,
+    max_count: int | None = None,
 ) -> tuple[list[dict], int | None]:
     payload = _get_json(path, item=item, params={"limit": str(PAGE_LIMIT), **(params or {})})
     items: list[dict] = []
@@ -285,6 +296,8 @@ def _get_all(
         pagination = payload.get("pagination") or {}
         if isinstance(pagination.get("count"), int):
             published = pagination["count"]
+            if max_count is not None and published > max_count:
+                raise ListTooLong(f"{item}: {published} entries, more than {max_count}")
         next_url = pagination.get("next")
         if not next_url:
             return items, published
@@ -418,7 +431,8 @@ def parse_text_version(item: dict) -> TextVersionRecord:
     formats = tuple(
         (_str(f.get("type")), _str(f.get("url")))
         for f in item.get("formats") or []
-        if isinstance(f, dict)
+        # Shown as links: anything but a web address (javascript:, data:) is dropped.
+        if isinstance(f, dict) and _str(f.get("url")).lower().startswith(("https://", "http://"))
     )
     return TextVersionRecord(
         version_type=_str(item.get("type")),

@@ -539,7 +539,14 @@ def ingest_bill(
             bill.last_synced_at = now
             bill.save(update_fields=[*changed_fields, "last_synced_at"])
         new_actions = _merge_actions(bill, actions) if actions is not None else 0
-        record_changes = merge_bill_details(bill, details) if details is not None else 0
+        record_changes = 0
+        if details is not None:
+            # The first time, years of amendments and cosponsors are history, not news.
+            first_time = bill.records_synced_at is None
+            record_changes = merge_bill_details(bill, details, announce=not first_time)
+            if first_time:
+                bill.records_synced_at = now
+                bill.save(update_fields=["records_synced_at"])
     counts = f"{new_actions} new actions, {record_changes} other changes"
     if created:
         return Outcome(CREATED, detail=counts)
@@ -640,10 +647,11 @@ class _News:
         ]
 
 
-def _sync_rows(queryset, key_of, incoming: dict) -> tuple[list, list]:  # noqa: ANN001
+def _sync_rows(queryset, key_of, incoming: dict, *, complete: bool) -> tuple[list, list]:  # noqa: ANN001
     """Create the rows of `incoming` (key -> field values) not stored, update the changed ones,
-    and delete stored rows the list no longer has (never on an empty list: a glitch upstream
-    must not wipe what we have). Returns (new values, [(row, fields that changed, before)])."""
+    and delete stored rows the list no longer has, but only from a `complete` list and never
+    from an empty one (a missing page or a glitch upstream must not wipe what we have).
+    Returns (new values, [(row, fields that changed, before)])."""
     model = queryset.model
     existing = {key_of(row): row for row in queryset}
     new = [values for key, values in incoming.items() if key not in existing]
@@ -661,14 +669,15 @@ def _sync_rows(queryset, key_of, incoming: dict) -> tuple[list, list]:  # noqa: 
             changed.append((row, diff, before))
     model.objects.bulk_create(model(**values) for values in new)
     gone = [row.pk for key, row in existing.items() if key not in incoming]
-    if gone and incoming:
+    if gone and incoming and complete:
         model.objects.filter(pk__in=gone).delete()
     return new, changed
 
 
-def merge_bill_details(bill: Bill, details: BillDetails) -> int:
-    """Store the bill's sub-resources; every addition or real change is told on the timeline.
-    Returns the number of rows created or changed (removals are silent corrections)."""
+def merge_bill_details(bill: Bill, details: BillDetails, *, announce: bool = True) -> int:
+    """Store the bill's sub-resources; with `announce`, every addition or real change is told on
+    the timeline. Returns the number of rows created or changed (removals are silent
+    corrections)."""
     activities: list[Activity] = []
     count = 0
 
@@ -692,16 +701,14 @@ def merge_bill_details(bill: Bill, details: BillDetails) -> int:
             for a in details.amendments
             if a.number > 0 and a.amendment_type
         },
+        complete="amendments" in details.complete,
     )
+    # Only a new amendment is news: what later happens to it (agreed to, tabled) arrives as the
+    # bill's own actions and votes, and saying it a third time would only crowd the timeline.
     for values in new:
         amendment = Amendment(**values)
         what = values["purpose"] or values["description"] or values["latest_action_text"]
         news.add(f"{amendment.label} — {what}", values["latest_action_on"])
-    for amendment, diff, _ in changed:
-        if {"latest_action_on", "latest_action_text"} & set(diff):
-            news.add(
-                f"{amendment.label} — {amendment.latest_action_text}", amendment.latest_action_on
-            )
     activities += news.activities("amendments")
     count += len(new) + len(changed)
 
@@ -730,6 +737,7 @@ def merge_bill_details(bill: Bill, details: BillDetails) -> int:
             for c in details.cosponsors
             if c.bioguide_id
         },
+        complete="cosponsors" in details.complete,
     )
     for values in new:
         news.add(f"{values['full_name']} cosponsored", values["sponsored_on"])
@@ -752,6 +760,7 @@ def merge_bill_details(bill: Bill, details: BillDetails) -> int:
             for t in details.titles
             if t.title
         },
+        complete="titles" in details.complete,
     )
     count += len(new) + len(changed)
 
@@ -771,9 +780,13 @@ def merge_bill_details(bill: Bill, details: BillDetails) -> int:
             }
             for s in details.summaries
         },
+        complete="summaries" in details.complete,
     )
     for values in new:
-        news.add(f"CRS summary ({values['action_desc'] or values['version_code']})")
+        news.add(
+            f"CRS summary ({values['action_desc'] or values['version_code']})",
+            values["source_updated_at"] or values["acted_on"],
+        )
     activities += news.activities("summaries")
     count += len(new) + len(changed)
 
@@ -792,13 +805,15 @@ def merge_bill_details(bill: Bill, details: BillDetails) -> int:
             for t in details.texts
             if t.version_type
         },
+        complete="texts" in details.complete,
     )
     for values in new:
         news.add(f"text published: {values['version_type']}", values["dated"])
     activities += news.activities("text versions")
     count += len(new) + len(changed)
 
-    Activity.objects.bulk_create(activities)
+    if announce:
+        Activity.objects.bulk_create(activities)
     return count
 
 

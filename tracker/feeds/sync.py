@@ -77,12 +77,17 @@ def enqueue_refresh(source: str, *, user: object = None) -> FeedRun:
         FeedSource.MEMBERS: tasks.refresh_members,
     }[FeedSource(source)]
     run = queue_run(source, user=user, trigger="manual")
+    kwargs: dict[str, object] = {"run_id": run.pk}
+    if source == FeedSource.CONGRESS:
+        # Someone saw something new on Congress.gov: ask for every bill (a few requests), since
+        # the bill list misses a change that moved only the text's update date.
+        kwargs["recheck_all"] = True
     try:
         # The run is the task's record, so nothing reads its Celery result. Without
         # ignore_result, Celery first subscribes to that result in Redis (the result store),
         # which has none of the broker's short timeouts: it retries 20 times, each waiting up to
         # 120 s on a hung Redis, before the task is even published.
-        task.apply_async(kwargs={"run_id": run.pk}, retry=False, ignore_result=True)
+        task.apply_async(kwargs=kwargs, retry=False, ignore_result=True)
     except Exception as error:  # kombu raises several unrelated types for a dead broker
         run.refresh_from_db()
         if run.status == FeedRunStatus.QUEUED:
@@ -445,9 +450,12 @@ def negotiation_bill_keys() -> list[str]:
     return [bill.key for bill in Bill.objects.filter(negotiation__isnull=False)]
 
 
-# The bill list's update dates are not written in order (FORMATS.md (a)): look back this far
-# before the last check, so a bill stamped late is still seen.
-BILL_LIST_OVERLAP = timedelta(days=1)
+# The bill list's update dates are not written in order, and at list level may be a date only
+# (FORMATS.md (a)): look back this far before the last check, so a bill stamped late is seen.
+BILL_LIST_OVERLAP = timedelta(days=2)
+# A bill last checked longer ago than this is asked for by its own item: one bill failing for
+# days must not stretch every run's list back over the whole congress.
+BILL_LIST_WINDOW = timedelta(days=3)
 
 
 def refresh_bills(
@@ -483,22 +491,35 @@ def refresh_bills(
                 recorder.error(key, str(error))
         stored = _stored_bills(refs.values())
         checked_at = timezone.now()
+        # Bills checked within the window may be vouched for by the list; the rest are asked for.
+        listable = {
+            ref: bill
+            for ref, bill in stored.items()
+            if bill.records_synced_at and bill.last_synced_at >= checked_at - BILL_LIST_WINDOW
+        }
         try:
-            changed = None if recheck_all else _listed_as_changed(recorder, stored)
+            changed = None if recheck_all else _listed_as_changed(recorder, listable)
         except (congress.KeyRefused, FeedUnavailable) as error:
             return _fail(recorder, "bill list", error, raise_retryable=raise_retryable)
         recorder.total(len(refs))
         unchanged: list[int] = []
         for key, ref in refs.items():
             bill = stored.get(ref)
-            if bill and changed is not None and ref not in changed:
+            if ref in listable and changed is not None and ref not in changed:
                 unchanged.append(bill.pk)
                 recorder.skip()  # not listed as changed: no request of its own
                 continue
             try:
                 record = congress.fetch_bill(ref)
                 recorder.fetched()
-                if bill and record.changed_at and bill.source_updated_at == record.changed_at:
+                # Unchanged only once its records were stored: a bill synced before they were
+                # kept is fetched whole once, whatever its dates say.
+                if (
+                    bill
+                    and bill.records_synced_at
+                    and record.changed_at
+                    and bill.source_updated_at == record.changed_at
+                ):
                     unchanged.append(bill.pk)
                     recorder.count(Outcome(UNCHANGED))
                     continue
@@ -524,23 +545,37 @@ def _stored_bills(refs: Iterable[BillRef]) -> dict[BillRef, Bill]:
     wanted = set(refs)
     bills = Bill.objects.filter(
         congress__in={ref.congress for ref in wanted}, last_synced_at__isnull=False
-    ).only("congress", "bill_type", "number", "last_synced_at", "source_updated_at")
+    ).only(
+        "congress",
+        "bill_type",
+        "number",
+        "last_synced_at",
+        "source_updated_at",
+        "records_synced_at",
+    )
     by_ref = {BillRef(b.congress, b.bill_type, b.number): b for b in bills}
     return {ref: bill for ref, bill in by_ref.items() if ref in wanted}
 
 
-def _listed_as_changed(recorder: RunRecorder, stored: dict[BillRef, Bill]) -> set[BillRef] | None:
-    """The followed bills Congress.gov lists as updated since they were last checked, or None
-    (check every bill) when none was synced yet or the list could not be read."""
-    if not stored:
+def _listed_as_changed(recorder: RunRecorder, bills: dict[BillRef, Bill]) -> set[BillRef] | None:
+    """The bills Congress.gov lists as updated since these were last checked, or None (ask for
+    each bill) when there are none to vouch for or the list could not be read or is too long."""
+    if not bills:
         return None
     changed: set[BillRef] = set()
-    for congress_number in sorted({ref.congress for ref in stored}):
-        since = min(b.last_synced_at for r, b in stored.items() if r.congress == congress_number)
+    for congress_number in sorted({ref.congress for ref in bills}):
+        checked = [b.last_synced_at for r, b in bills.items() if r.congress == congress_number]
         try:
-            changed |= congress.fetch_updated_bills(congress_number, since - BILL_LIST_OVERLAP)
+            changed |= congress.fetch_updated_bills(
+                congress_number,
+                min(checked) - BILL_LIST_OVERLAP,
+                # Past this many list entries, one item request per bill is cheaper.
+                at_most=congress.PAGE_LIMIT * len(checked),
+            )
         except congress.KeyRefused:
             raise
+        except congress.ListTooLong:
+            return None
         except congress.CongressFeedError as error:
             recorder.error(f"bill list {congress_number}", f"{error}; checked each bill instead")
             return None

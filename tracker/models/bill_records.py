@@ -21,8 +21,11 @@ class Amendment(models.Model):
     class Meta:
         ordering = ["-latest_action_on", "-number"]
         constraints = [
+            # Per bill, as the API lists them: an amendment listed under a second bill after an
+            # upstream correction must not make that bill's whole refresh fail.
             models.UniqueConstraint(
-                fields=["congress", "amendment_type", "number"], name="amendment_natural_key"
+                fields=["bill", "congress", "amendment_type", "number"],
+                name="amendment_natural_key",
             ),
             models.CheckConstraint(condition=Q(number__gt=0), name="amendment_number_positive"),
         ]
@@ -80,12 +83,9 @@ class BillTitle(models.Model):
     title = models.TextField()
 
     class Meta:
+        # No unique constraint: a btree entry cannot hold an arbitrarily long title. The refresh
+        # merges titles by (type, text) under the source's one-run lock.
         ordering = ["title_type", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["bill", "title_type", "title"], name="bill_title_natural_key"
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.title_type}: {self.title[:80]}"

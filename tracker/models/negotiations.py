@@ -82,6 +82,10 @@ class Bill(models.Model):
     # congress.gov's updateDate, for incremental refreshes.
     source_updated_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # When its amendments, cosponsors, titles, summaries and text versions were first stored:
+    # until then a refresh fetches them whatever the update dates say, and stores them quietly
+    # (years of history are not news).
+    records_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = BillQuerySet.as_manager()
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.html import strip_tags
@@ -123,10 +124,14 @@ def bill_list(request: HttpRequest) -> HttpResponse:
 def bill_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Everything Congress.gov published about the bill that the feed brought in."""
     bill = _get_bill(pk)
-    summaries: list[BillSummary] = list(bill.summaries.all())
+    # Undated records last (PostgreSQL would sort them first): "latest" must be the latest.
+    summaries: list[BillSummary] = list(
+        bill.summaries.order_by(F("acted_on").desc(nulls_last=True), "-version_code")
+    )
     for summary in summaries:
         summary.plain_text = summary_as_text(summary.text)
     cosponsors = list(bill.cosponsors.select_related("member"))
+    withdrawn = sum(1 for c in cosponsors if c.withdrawn_on)
     return render(
         request,
         "bills/detail.html",
@@ -136,10 +141,11 @@ def bill_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "actions": bill.actions.all(),
             "amendments": bill.amendments.all(),
             "cosponsors": cosponsors,
-            "withdrawn_count": sum(1 for c in cosponsors if c.withdrawn_on),
+            "withdrawn_count": withdrawn,
+            "active_cosponsors": len(cosponsors) - withdrawn,
             "latest_summary": summaries[0] if summaries else None,
             "earlier_summaries": summaries[1:],
-            "texts": bill.texts.all(),
+            "texts": bill.texts.order_by(F("dated").desc(nulls_last=True), "version_type"),
             "titles": bill.titles.all(),
             "votes": bill.votes.order_by("-voted_on", "-roll_number", "-pk")[:VOTES_ON_BILL_PAGE],
             "vote_count": bill.votes.count(),
