@@ -1,8 +1,10 @@
 import os
 import shutil
+from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from tests.factories import make_user
 from tracker import roles
@@ -30,6 +32,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 if REQUIRE_SERVICES:
                     raise pytest.UsageError(f"{item.nodeid} needs {marker}: {reason}")
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_sessions_at_teardown(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """Before the test database is dropped, end any session a finished worker or server thread
+    left open, so the drop does not fail with "being accessed by other users"."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(autouse=True)
