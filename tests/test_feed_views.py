@@ -1,13 +1,12 @@
 """The Feeds page: every source's status with where and when; Refresh now for Editors only."""
 
 import socket
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from django.urls import reverse
 
+from tracker.broker_outage import HungRedis, celery_on_redis
 from tracker.feeds import sync
 from tracker.models import FeedRun
 
@@ -98,34 +97,6 @@ def test_a_non_htmx_refresh_redirects_back(client, editor, monkeypatch) -> None:
     assert response.status_code == 302 and response.url == reverse("tracker-feeds")
 
 
-class HungRedis:
-    """A loopback server that accepts connections and never answers nor closes them, as a hung
-    Redis does: connecting succeeds, and every reply is waited for in vain."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)  # so the accepting thread notices when to stop
-        self.url = f"redis://127.0.0.1:{self.listener.getsockname()[1]}/12"
-        self.connections: list[socket.socket] = []
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.connections.append(self.listener.accept()[0])
-            except TimeoutError:
-                continue
-
-    def close(self) -> None:
-        self._stopping.set()
-        self._thread.join()
-        for held in self.connections:
-            held.close()
-        self.listener.close()
-
-
 @pytest.fixture
 def hung_redis() -> Iterator[HungRedis]:
     server = HungRedis()
@@ -143,25 +114,6 @@ def dead_redis(request: pytest.FixtureRequest) -> Iterator[str]:
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
         yield f"redis://127.0.0.1:{held.getsockname()[1]}/12"
-
-
-@contextmanager
-def celery_on_redis(url: str) -> Iterator[None]:
-    """Point the Celery app at a Redis as REDIS_URL does (broker and result store), not eager."""
-    from tracker.celery import app
-
-    def forget_connections() -> None:  # both are rebuilt from the URLs on their next use
-        app._pool, app.amqp._producer_pool = None, None
-        app._local, app._backend_cache = threading.local(), None
-
-    saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url", "result_backend")}
-    app.conf.update(task_always_eager=False, broker_url=url, result_backend=url)
-    forget_connections()
-    try:
-        yield
-    finally:
-        app.conf.update(saved)
-        forget_connections()
 
 
 def test_with_redis_down_or_hung_refresh_says_the_queue_is_unavailable(
