@@ -136,6 +136,15 @@ def serve_bill_parts(server: FeedServer, bill: str = "hr/815") -> None:
         server.route(f"/v3/bill/118/{bill}/{part}", ok(body, "application/json"))
 
 
+def serve_hr_815(server: FeedServer) -> bytes:
+    """H.R. 815 from the replay files, with no actions (their paging is tested on its own)."""
+    item = (REPLAY / "congress/bill/118/hr/815.json").read_bytes()
+    server.route("/v3/bill/118/hr/815", ok(item, "application/json"))
+    server.route("/v3/bill/118/hr/815/actions", ok(b'{"actions": []}', "application/json"))
+    serve_bill_parts(server)
+    return item
+
+
 def serve_bill_list(server: FeedServer, *numbers: str) -> None:
     bills = [{"congress": 118, "type": "HR", "number": n} for n in numbers]
     page = {"bills": bills, "pagination": {"count": len(bills)}}
@@ -176,10 +185,7 @@ def test_it_pages_through_actions_with_the_key_in_a_header_and_survives_a_429(
 def test_a_bill_refresh_stores_its_records_quietly_then_tells_what_is_new(
     demo, feed_server: FeedServer
 ) -> None:
-    item = (REPLAY / "congress/bill/118/hr/815.json").read_bytes()
-    feed_server.route("/v3/bill/118/hr/815", ok(item, "application/json"))
-    feed_server.route("/v3/bill/118/hr/815/actions", ok(b'{"actions": []}', "application/json"))
-    serve_bill_parts(feed_server)
+    item = serve_hr_815(feed_server)
     run = sync.refresh_bills(["118-hr-815"])
     assert run.status == "succeeded", run.errors
     bill = Bill.objects.by_key("118-hr-815")
@@ -214,10 +220,7 @@ def test_a_bill_refresh_stores_its_records_quietly_then_tells_what_is_new(
 def test_a_part_that_fails_stores_nothing_of_the_bill_and_is_tried_again(
     demo, feed_server: FeedServer
 ) -> None:
-    item = (REPLAY / "congress/bill/118/hr/815.json").read_bytes()
-    feed_server.route("/v3/bill/118/hr/815", ok(item, "application/json"))
-    feed_server.route("/v3/bill/118/hr/815/actions", ok(b'{"actions": []}', "application/json"))
-    serve_bill_parts(feed_server)
+    serve_hr_815(feed_server)
     feed_server.route("/v3/bill/118/hr/815/cosponsors", ok(b"{not json", "application/json"))
     bill = Bill.objects.by_key("118-hr-815")
     run = sync.refresh_bills(["118-hr-815"])
@@ -233,10 +236,7 @@ def test_a_part_that_fails_stores_nothing_of_the_bill_and_is_tried_again(
 def test_an_unchanged_bill_costs_one_list_request_after_the_first_run(
     demo, feed_server: FeedServer
 ) -> None:
-    item = (REPLAY / "congress/bill/118/hr/815.json").read_bytes()
-    feed_server.route("/v3/bill/118/hr/815", ok(item, "application/json"))
-    feed_server.route("/v3/bill/118/hr/815/actions", ok(b'{"actions": []}', "application/json"))
-    serve_bill_parts(feed_server)
+    serve_hr_815(feed_server)
     assert sync.refresh_bills(["118-hr-815"]).status == "succeeded"
     checked = Bill.objects.by_key("118-hr-815").last_synced_at
 
@@ -279,10 +279,7 @@ def test_an_unchanged_bill_costs_one_list_request_after_the_first_run(
 def test_the_list_never_vouches_for_a_bill_checked_too_long_ago_or_when_it_is_too_long(
     demo, feed_server: FeedServer
 ) -> None:
-    item = (REPLAY / "congress/bill/118/hr/815.json").read_bytes()
-    feed_server.route("/v3/bill/118/hr/815", ok(item, "application/json"))
-    feed_server.route("/v3/bill/118/hr/815/actions", ok(b'{"actions": []}', "application/json"))
-    serve_bill_parts(feed_server)
+    serve_hr_815(feed_server)
     assert sync.refresh_bills(["118-hr-815"]).status == "succeeded"
 
     # Last checked four days ago (a run of failures, say): the list would reach back too far.
