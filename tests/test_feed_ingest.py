@@ -318,6 +318,19 @@ def test_a_list_shorter_than_its_published_count_adds_but_never_removes(demo) ->
     assert list(bill.cosponsors.values_list("full_name", flat=True)) == ["Rep. Member 0"]
 
 
+def test_an_unchanged_list_is_compared_in_the_same_queries_however_long(demo) -> None:
+    bill = Bill.objects.by_key("118-hr-815")
+
+    def queries_for_unchanged(size: int) -> int:
+        cosponsors = tuple(_cosponsor(f"Y{size}{n:05d}", f"Rep. Member {n}") for n in range(size))
+        merge_bill_details(bill, _details(cosponsors=cosponsors))
+        with CaptureQueriesContext(connection) as queries:
+            assert merge_bill_details(bill, _details(cosponsors=cosponsors)) == 0
+        return len(queries)
+
+    assert queries_for_unchanged(3) == queries_for_unchanged(30)
+
+
 def test_many_new_cosponsors_at_once_are_one_timeline_entry(demo) -> None:
     bill = Bill.objects.by_key("118-hr-815")
     cosponsors = tuple(_cosponsor(f"X{n:06d}", f"Rep. Member {n}") for n in range(12))

@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -647,28 +647,29 @@ class _News:
         ]
 
 
-def _sync_rows(queryset, key_of, incoming: dict, *, complete: bool) -> tuple[list, list]:  # noqa: ANN001
-    """Create the rows of `incoming` (key -> field values) not stored, update the changed ones,
-    and delete stored rows the list no longer has, but only from a `complete` list and never
-    from an empty one (a missing page or a glitch upstream must not wipe what we have).
-    Returns (new values, [(row, fields that changed, before)])."""
-    model = queryset.model
-    existing = {key_of(row): row for row in queryset}
-    new = [values for key, values in incoming.items() if key not in existing]
+def _sync_rows(
+    model: type[models.Model], bill: Bill, key: tuple[str, ...], rows: list[dict], *, complete: bool
+) -> tuple[list[dict], list[tuple[models.Model, list[str]]]]:
+    """Merge one of the bill's lists, each row's identity being its `key` fields: create the
+    rows not stored, update the changed ones, and delete stored rows the list no longer has,
+    but only from a `complete` list and never from an empty one (a missing page or a glitch
+    upstream must not wipe what we have). Returns (new rows, [(row, fields that changed)])."""
+    existing = {
+        tuple(getattr(row, name) for name in key): row for row in model.objects.filter(bill=bill)
+    }
+    incoming = {tuple(values[name] for name in key): values for values in rows}
+    new = [values for identity, values in incoming.items() if identity not in existing]
     changed = []
-    for key, values in incoming.items():
-        row = existing.get(key)
-        if row is None:
-            continue
-        before = {name: getattr(row, name) for name in values}
-        diff = [name for name, value in values.items() if before[name] != value]
+    for identity, values in incoming.items():
+        row = existing.get(identity)
+        diff = [name for name, value in values.items() if row and getattr(row, name) != value]
         if diff:
             for name in diff:
                 setattr(row, name, values[name])
             row.save(update_fields=diff)
-            changed.append((row, diff, before))
-    model.objects.bulk_create(model(**values) for values in new)
-    gone = [row.pk for key, row in existing.items() if key not in incoming]
+            changed.append((row, diff))
+    model.objects.bulk_create(model(bill=bill, **values) for values in new)
+    gone = [row.pk for identity, row in existing.items() if identity not in incoming]
     if gone and incoming and complete:
         model.objects.filter(pk__in=gone).delete()
     return new, changed
@@ -681,14 +682,12 @@ def merge_bill_details(bill: Bill, details: BillDetails, *, announce: bool = Tru
     activities: list[Activity] = []
     count = 0
 
-    # Amendments, by congress + type + number.
-    news = _News(bill, "amendments")
     new, changed = _sync_rows(
-        Amendment.objects.filter(bill=bill),
-        lambda row: (row.congress, row.amendment_type, row.number),
-        {
-            (a.congress, a.amendment_type, a.number): {
-                "bill": bill,
+        Amendment,
+        bill,
+        ("congress", "amendment_type", "number"),
+        [
+            {
                 "congress": a.congress,
                 "amendment_type": a.amendment_type[:8],
                 "number": a.number,
@@ -700,31 +699,30 @@ def merge_bill_details(bill: Bill, details: BillDetails, *, announce: bool = Tru
             }
             for a in details.amendments
             if a.number > 0 and a.amendment_type
-        },
+        ],
         complete="amendments" in details.complete,
     )
     # Only a new amendment is news: what later happens to it (agreed to, tabled) arrives as the
     # bill's own actions and votes, and saying it a third time would only crowd the timeline.
+    news = _News(bill, "amendments")
     for values in new:
-        amendment = Amendment(**values)
         what = values["purpose"] or values["description"] or values["latest_action_text"]
-        news.add(f"{amendment.label} — {what}", values["latest_action_on"])
+        news.add(f"{Amendment(**values).label} — {what}", values["latest_action_on"])
     activities += news.activities("amendments")
     count += len(new) + len(changed)
 
-    # Cosponsors, by bioguide id, linked to the member when we know them.
+    # Cosponsors are linked to the member when we know them.
     members = dict(
         Stakeholder.objects.filter(
             bioguide_id__in=[c.bioguide_id for c in details.cosponsors if c.bioguide_id]
         ).values_list("bioguide_id", "pk")
     )
-    news = _News(bill, "cosponsors")
     new, changed = _sync_rows(
-        Cosponsor.objects.filter(bill=bill),
-        lambda row: row.bioguide_id,
-        {
-            c.bioguide_id: {
-                "bill": bill,
+        Cosponsor,
+        bill,
+        ("bioguide_id",),
+        [
+            {
                 "bioguide_id": c.bioguide_id[:10],
                 "member_id": members.get(c.bioguide_id),
                 "full_name": c.full_name[:200],
@@ -736,12 +734,13 @@ def merge_bill_details(bill: Bill, details: BillDetails, *, announce: bool = Tru
             }
             for c in details.cosponsors
             if c.bioguide_id
-        },
+        ],
         complete="cosponsors" in details.complete,
     )
+    news = _News(bill, "cosponsors")
     for values in new:
         news.add(f"{values['full_name']} cosponsored", values["sponsored_on"])
-    for cosponsor, diff, _ in changed:
+    for cosponsor, diff in changed:
         if "withdrawn_on" in diff and cosponsor.withdrawn_on:
             news.add(f"{cosponsor.full_name} withdrew as a cosponsor", cosponsor.withdrawn_on)
     activities += news.activities("cosponsors")
@@ -749,29 +748,20 @@ def merge_bill_details(bill: Bill, details: BillDetails, *, announce: bool = Tru
 
     # Titles are bookkeeping: stored for the bill page, not news.
     new, changed = _sync_rows(
-        BillTitle.objects.filter(bill=bill),
-        lambda row: (row.title_type, row.title),
-        {
-            (t.title_type[:200], t.title): {
-                "bill": bill,
-                "title_type": t.title_type[:200],
-                "title": t.title,
-            }
-            for t in details.titles
-            if t.title
-        },
+        BillTitle,
+        bill,
+        ("title_type", "title"),
+        [{"title_type": t.title_type[:200], "title": t.title} for t in details.titles if t.title],
         complete="titles" in details.complete,
     )
     count += len(new) + len(changed)
 
-    # CRS summaries, by version code + action date.
-    news = _News(bill, "")
     new, changed = _sync_rows(
-        BillSummary.objects.filter(bill=bill),
-        lambda row: (row.version_code, row.acted_on),
-        {
-            (s.version_code[:10], s.acted_on): {
-                "bill": bill,
+        BillSummary,
+        bill,
+        ("version_code", "acted_on"),
+        [
+            {
                 "version_code": s.version_code[:10],
                 "acted_on": s.acted_on,
                 "action_desc": s.action_desc[:200],
@@ -779,9 +769,10 @@ def merge_bill_details(bill: Bill, details: BillDetails, *, announce: bool = Tru
                 "source_updated_at": s.updated_at,
             }
             for s in details.summaries
-        },
+        ],
         complete="summaries" in details.complete,
     )
+    news = _News(bill, "")
     for values in new:
         news.add(
             f"CRS summary ({values['action_desc'] or values['version_code']})",
@@ -790,23 +781,22 @@ def merge_bill_details(bill: Bill, details: BillDetails, *, announce: bool = Tru
     activities += news.activities("summaries")
     count += len(new) + len(changed)
 
-    # Text versions, by type + date.
-    news = _News(bill, "text")
     new, changed = _sync_rows(
-        BillTextVersion.objects.filter(bill=bill),
-        lambda row: (row.version_type, row.dated),
-        {
-            (t.version_type[:200], t.dated): {
-                "bill": bill,
+        BillTextVersion,
+        bill,
+        ("version_type", "dated"),
+        [
+            {
                 "version_type": t.version_type[:200],
                 "dated": t.dated,
                 "formats": [list(pair) for pair in t.urls],
             }
             for t in details.texts
             if t.version_type
-        },
+        ],
         complete="texts" in details.complete,
     )
+    news = _News(bill, "text")
     for values in new:
         news.add(f"text published: {values['version_type']}", values["dated"])
     activities += news.activities("text versions")
