@@ -182,26 +182,23 @@ def _parse_title(item: dict) -> TitleRecord:
     return TitleRecord(title=_str(item.get("title")), title_type=_str(item.get("titleType")))
 
 
-# part of BillDetails -> (path under the bill, list key in the payload, item parser); the
-# lambdas because the parsers are defined further down.
-_DETAIL_PARTS: dict[str, tuple[str, str, Callable[[dict], Any]]] = {
-    "amendments": ("amendments", "amendments", lambda item: parse_amendment(item)),
-    "cosponsors": ("cosponsors", "cosponsors", lambda item: parse_cosponsor(item)),
-    "titles": ("titles", "titles", _parse_title),
-    "summaries": ("summaries", "summaries", lambda item: parse_summary(item)),
-    "texts": ("text", "textVersions", lambda item: parse_text_version(item)),
-}
-
-
 def fetch_details(ref: BillRef) -> BillDetails:
     """The five sub-resources, each every page; any one failing fails the whole (nothing stored).
 
     A list shorter than the API's own count (a page went missing) is kept but marked incomplete,
     so it adds and updates rows and never removes one.
     """
+    # part of BillDetails -> (path under the bill, list key in the payload, item parser)
+    sources: dict[str, tuple[str, str, Callable[[dict], Any]]] = {
+        "amendments": ("amendments", "amendments", parse_amendment),
+        "cosponsors": ("cosponsors", "cosponsors", parse_cosponsor),
+        "titles": ("titles", "titles", _parse_title),
+        "summaries": ("summaries", "summaries", parse_summary),
+        "texts": ("text", "textVersions", parse_text_version),
+    }
     parts: dict[str, tuple] = {}
     complete = set()
-    for part, (path, list_key, parse) in _DETAIL_PARTS.items():
+    for part, (path, list_key, parse) in sources.items():
         items, published = _get_all(f"{bill_path(ref)}/{path}", list_key, item=ref.key)
         parts[part] = tuple(parse(item) for item in items)
         # >=: the cosponsor count leaves out withdrawn cosponsors, which the list still has.
