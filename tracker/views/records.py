@@ -159,13 +159,15 @@ def vote_list(request: HttpRequest) -> HttpResponse:
     """The negotiation's roll calls, newest first, by chamber if asked."""
     negotiation = current_negotiation()
     filters = VoteFilterForm(request.GET or None)
-    # The negotiation's votes are those on its bills, as on the dashboard.
     wanted = filters.cleaned_data if filters.is_valid() else {}
     bill = get_object_or_404(Bill, pk=wanted["bill"]) if wanted.get("bill") else None
     # The negotiation's votes are those on its bills, as on the dashboard; or one bill's.
-    votes = Vote.objects.filter(
-        **({"bill": bill} if bill else {"bill__negotiation": negotiation})
-    ).select_related("bill")
+    votes = (
+        Vote.objects.filter(bill=bill)
+        if bill
+        else Vote.objects.filter(bill__negotiation=negotiation)
+    )
+    votes = votes.select_related("bill")
     if wanted.get("chamber"):
         votes = votes.filter(chamber=wanted["chamber"])
     page = Paginator(votes.order_by("-voted_on", "-roll_number", "-pk"), PAGE_SIZE).get_page(
