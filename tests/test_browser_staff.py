@@ -90,6 +90,40 @@ def test_an_editor_finds_a_provision_and_changes_its_status_in_place(browser, st
     assert page.console_errors == [], page.console_errors
 
 
+def _wait_out_a_reload(page) -> None:
+    """Give a list reload time to happen (the filter form waits 300 ms, then the server)."""
+    page.wait_for_timeout(1200)
+    page.wait_for_load_state("networkidle")
+
+
+@pytest.mark.parametrize("how", ["mouse", "keyboard"])
+def test_the_status_chosen_on_a_list_row_is_the_one_saved(browser, staff, how: str) -> None:
+    dropped = Provision.objects.filter(status="dropped").order_by("title").first()
+    page = _log_in(browser, staff, "eddie")
+    page.evaluate("window.loadMarker = 'the list as loaded'")
+    row = page.locator(f"#provision-row-{dropped.pk}")
+    select = row.locator("select[name=status]")
+
+    if how == "mouse":
+        select.select_option("in_negotiation")
+    else:
+        select.focus()
+        page.keyboard.press("ArrowDown")  # Choose… → Proposed
+        page.keyboard.press("ArrowDown")  # → In negotiation
+    _wait_out_a_reload(page)
+
+    assert select.input_value() == "in_negotiation"  # the list did not reload under it
+    row.locator("button[type=submit]").click()
+    page.locator(f"#provision-row-{dropped.pk}").get_by_text("In negotiation").wait_for()
+    dropped.refresh_from_db()
+    assert dropped.status == "in_negotiation"
+    change = Activity.objects.get(provision=dropped, kind=ActivityKind.STATUS_CHANGE)
+    assert (change.from_value, change.to_value) == ("dropped", "in_negotiation")
+    assert change.actor.username == "eddie"
+    assert page.evaluate("window.loadMarker") == "the list as loaded"
+    assert page.console_errors == [], page.console_errors
+
+
 def test_an_editor_records_a_senators_position(browser, staff) -> None:
     page = _log_in(browser, staff, "eddie")
     senator = Stakeholder.objects.get(slug="lisa-murkowski")

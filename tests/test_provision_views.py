@@ -235,3 +235,69 @@ def test_two_concurrent_changes_from_the_same_revision_make_exactly_one(demo) ->
     changes = Activity.objects.filter(provision=provision, kind=ActivityKind.STATUS_CHANGE)
     assert [change.actor.username for change in changes] == [winner]
     assert provision.history.count() == 2  # created by the demo load, then one change
+
+
+def _amount_fields(provision: Provision) -> dict[str, str]:
+    return {f"v{line.version_id}-amount": line.amount or "" for line in provision.lines.all()}
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "6084000000²",  # a superscript two passes str.isdigit()
+        "٦٠٨٤٠٠٠٠٠٠٠",  # Arabic-Indic digits pass it too, and int() reads them
+        "123456789012345678901234567890",  # 30 digits: more than the column holds
+        "1,23,456",  # commas that do not group thousands
+        "$1.5",  # cents
+    ],
+)
+def test_an_amount_that_is_not_whole_ascii_dollars_in_range_is_refused_with_a_message(
+    client: Client, admin_user, demo, typed: str
+) -> None:
+    provision = Provision.objects.get(negotiation=demo, slug="ukraine")
+    enacted = VersionLine.objects.get(provision=provision, version__slug="enacted")
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("tracker-provision-amounts", args=[provision.pk]),
+        _amount_fields(provision) | {f"v{enacted.version_id}-amount": typed},
+    )
+
+    assert response.status_code == 422
+    assert 'aria-invalid="true"' in response.content.decode()
+    enacted.refresh_from_db()
+    assert enacted.amount == 60_840_000_000
+    assert not Activity.objects.filter(kind=ActivityKind.AMOUNT_CHANGE).exists()
+
+
+def test_amounts_are_saved_all_together_or_not_at_all(client: Client, admin_user, demo) -> None:
+    provision = Provision.objects.get(negotiation=demo, slug="ukraine")
+    lines = list(provision.lines.order_by("version__dated"))
+    before = {line.pk: line.amount for line in lines}
+    client.force_login(admin_user)
+    fields = _amount_fields(provision)
+    # The first two fields change; the third is bad.
+    fields[f"v{lines[0].version_id}-amount"] = "1"
+    fields[f"v{lines[1].version_id}-amount"] = "2"
+    fields[f"v{lines[2].version_id}-amount"] = "3²"
+
+    response = client.post(reverse("tracker-provision-amounts", args=[provision.pk]), fields)
+
+    assert response.status_code == 422
+    assert {line.pk: line.amount for line in provision.lines.all()} == before
+    assert not Activity.objects.filter(kind=ActivityKind.AMOUNT_CHANGE).exists()
+
+
+def test_amounts_can_be_typed_as_staff_write_them(client: Client, admin_user, demo) -> None:
+    provision = Provision.objects.get(negotiation=demo, slug="ukraine")
+    enacted = VersionLine.objects.get(provision=provision, version__slug="enacted")
+    client.force_login(admin_user)
+
+    for typed, stored in [("$60.85B", 60_850_000_000), ("481M", 481_000_000), ("1,900", 1900)]:
+        response = client.post(
+            reverse("tracker-provision-amounts", args=[provision.pk]),
+            _amount_fields(provision) | {f"v{enacted.version_id}-amount": typed},
+        )
+        assert response.status_code == 302, typed
+        enacted.refresh_from_db()
+        assert enacted.amount == stored

@@ -9,7 +9,7 @@ from datetime import date
 
 from django.template.defaultfilters import date as format_date
 
-from tracker.templatetags.tracker import dollars
+from tracker.money import format_dollars
 
 # Fill patterns defined in templates/funding/_chart_patterns (ids), one per series in order.
 PATTERNS = ["solid", "hatch", "dots", "cross", "stripes", "checks"]
@@ -74,7 +74,7 @@ def grouped_bars(
                     width=max(span * amount / largest, 1),
                     height=bar_height,
                     pattern=PATTERNS[index % len(PATTERNS)],
-                    label=f"{series_names[index]}: {dollars(amount)}",
+                    label=f"{series_names[index]}: {format_dollars(amount)}",
                 )
             )
             y += bar_height + gap
@@ -83,7 +83,7 @@ def grouped_bars(
     description = "; ".join(
         f"{name}: "
         + ", ".join(
-            f"{series_names[i]} {dollars(amount)}"
+            f"{series_names[i]} {format_dollars(amount)}"
             for i, amount in enumerate(amounts)
             if amount is not None
         )

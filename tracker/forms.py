@@ -19,6 +19,7 @@ from tracker.models import (
     Stance,
     StatementKind,
 )
+from tracker.money import AmountError, parse_dollars
 
 PROVISION_SORTS = {
     "title": ("title", "Title"),
@@ -195,19 +196,15 @@ class TimelineFilterForm(forms.Form):
 
 
 class AmountForm(forms.Form):
-    """One version's amount for a provision: whole, non-negative dollars (commas allowed)."""
+    """One version's amount for a provision, as staff write it ("$60.84B", "481,000,000")."""
 
-    amount = forms.CharField(required=False, max_length=30)
+    amount = forms.CharField(required=False, max_length=40)
 
     def clean_amount(self) -> int | None:
-        raw = self.cleaned_data["amount"].replace(",", "").replace("$", "").strip()
-        if raw == "":
-            return None
-        if not raw.isdigit():
-            raise forms.ValidationError(
-                "Enter whole dollars, e.g. 60840000000 (no cents, not negative)."
-            )
-        return int(raw)
+        try:
+            return parse_dollars(self.cleaned_data["amount"])
+        except AmountError as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 GRID_FILTERS = [

@@ -25,7 +25,7 @@ from tracker.models import (
     Unit,
     VersionLine,
 )
-from tracker.templatetags.tracker import dollars
+from tracker.money import format_dollars
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +55,8 @@ class Cell:
         if line is None or line.amount is None:
             return '<td class="num"><span class="muted">—</span></td>'
         amount = line.amount
-        # dollars() writes only digits, signs, "$", ",", "." and B/M: nothing to escape.
-        text = dollars(amount) if unit == Unit.USD else escape(f"{amount:,} {unit}")
+        # format_dollars() writes only digits, signs, "$", ",", "." and B/M: nothing to escape.
+        text = format_dollars(amount) if unit == Unit.USD else escape(f"{amount:,} {unit}")
         html = (
             f'<td class="num{"" if self.is_summed else " not-summed"}">'
             f'<data value="{amount}">{text}</data>'
@@ -68,7 +68,7 @@ class Cell:
         if self.change and self.change_since is not None:
             size = abs(self.change)
             change = ("+" if self.change > 0 else "−") + (
-                dollars(size) if unit == Unit.USD else f"{size:,}"
+                format_dollars(size) if unit == Unit.USD else f"{size:,}"
             )
             html += (
                 f'<br><span class="change" title="Change since {since[self.change_since.id]}">'

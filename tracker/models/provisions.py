@@ -199,6 +199,15 @@ class Provision(models.Model):
         )
 
     @transaction.atomic
+    def set_amounts(
+        self, amounts: "dict[models.Model, int | None]", *, by: AbstractBaseUser | None
+    ) -> list[Activity]:
+        """Set the amount in several versions at once: all of them or, if one is refused (a
+        ValidationError), none. Returns the changes made."""
+        changes = [self.set_amount(version, amount, by=by) for version, amount in amounts.items()]
+        return [change for change in changes if change is not None]
+
+    @transaction.atomic
     def set_amount(
         self, version: "models.Model", amount: int | None, *, by: AbstractBaseUser | None
     ) -> Activity | None:

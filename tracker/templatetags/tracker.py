@@ -2,30 +2,19 @@ from urllib.parse import urlsplit
 
 from django import template
 
+from tracker.money import format_change, format_dollars
+
 register = template.Library()
 
 
 @register.filter
 def dollars(amount: int | None) -> str:
-    """Whole dollars as staff read them: $95.34B, $400M, $1,900; a dash for none."""
-    if amount is None:
-        return "—"
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    for divisor, suffix in ((1_000_000_000, "B"), (1_000_000, "M")):
-        if amount >= divisor:
-            return f"{sign}${amount / divisor:,.2f}".rstrip("0").rstrip(".") + suffix
-    return f"{sign}${amount:,}"
+    return format_dollars(amount)
 
 
 @register.filter
 def signed_dollars(amount: int | None) -> str:
-    """A difference between versions: +$1.2B, -$400M, or "no change"."""
-    if amount is None:
-        return ""
-    if amount == 0:
-        return "no change"
-    return ("+" if amount > 0 else "") + dollars(amount)
+    return format_change(amount)
 
 
 @register.filter

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -193,17 +194,24 @@ def provision_amounts(request: HttpRequest, pk: int) -> HttpResponse:
     provision = _get_provision(pk)
     versions = list(PackageVersion.objects.filter(negotiation_id=provision.negotiation_id))
     forms = {v.pk: AmountForm(request.POST, prefix=f"v{v.pk}") for v in versions}
-    if not all(form.is_valid() for form in forms.values()):
-        messages.error(request, "No amount was changed: enter whole, non-negative dollars.")
-        context = _detail_context(request, provision, amount_forms=forms)
-        return TemplateResponse(request, "provisions/detail.html", context, status=422)
-    changed = [
-        provision.set_amount(version, forms[version.pk].cleaned_data["amount"], by=request.user)
-        for version in versions
-    ]
-    count = sum(1 for change in changed if change)
-    messages.success(request, f"{count} amount(s) changed." if count else "No amount changed.")
-    return redirect(provision.get_absolute_url())
+    # Every field is checked before anything is written, and the writes are one transaction.
+    if all([form.is_valid() for form in forms.values()]):
+        try:
+            changes = provision.set_amounts(
+                {v: forms[v.pk].cleaned_data["amount"] for v in versions}, by=request.user
+            )
+        except ValidationError as refused:
+            messages.error(request, f"No amount was changed: {' '.join(refused.messages)}")
+        else:
+            count = len(changes)
+            messages.success(
+                request, f"{count} amount(s) changed." if count else "No amount changed."
+            )
+            return redirect(provision.get_absolute_url())
+    else:
+        messages.error(request, "No amount was changed: see the highlighted field(s).")
+    context = _detail_context(request, provision, amount_forms=forms)
+    return TemplateResponse(request, "provisions/detail.html", context, status=422)
 
 
 @permission_needed("tracker.add_activity", "add notes")
