@@ -9,7 +9,7 @@ import pytest
 from tests.factories import PASSWORD, make_user
 from tracker import roles
 from tracker.demo import load_demo
-from tracker.models import Activity, ActivityKind, Position, Provision, Stakeholder
+from tracker.models import Activity, ActivityKind, Position, Provision, Stakeholder, Stance
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -149,6 +149,25 @@ def test_an_editor_records_a_senators_position(browser, staff) -> None:
     page.screenshot(path=str(ARTIFACTS / "position-grid.png"), full_page=True)
     page.goto(f"{staff}/")
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+
+def test_recording_positions_twice_keeps_one_history_table(browser, staff) -> None:
+    page = _log_in(browser, staff, "eddie")
+    senator = Stakeholder.objects.get(slug="lisa-murkowski")
+    deal = Provision.objects.get(slug="senate-deal-package")
+    page.goto(f"{staff}/stakeholders/{senator.pk}/")
+
+    for stance, day in [("lean_oppose", "2024-05-20"), ("undecided", "2024-05-21")]:
+        page.select_option("select[name=target]", f"provision:{deal.pk}")
+        page.check(f"input[name=stance][value={stance}]")
+        page.fill("input[name=as_of]", day)
+        page.click("#stakeholder-positions button[type=submit]")
+        page.locator(f"text=Recorded: {dict(Stance.choices)[stance]}").wait_for()
+
+    assert page.get_by_role("heading", name="Every position, newest first").count() == 1
+    assert page.locator("#position-history").count() == 1
+    history = page.locator("#position-history tbody").inner_text()
+    assert history.index("Undecided") < history.index("Lean oppose")  # newest first
 
 
 def test_a_viewer_finds_no_edit_controls(browser, staff) -> None:

@@ -43,7 +43,7 @@ def test_an_editor_adds_a_demand_and_it_reaches_the_timeline(client: Client, edi
     [
         ({"title": ""}, "This field is required."),
         ({"source_url": "javascript:alert(1)"}, "Enter a valid URL."),
-        ({"raised_on": "2999-01-01"}, "cannot be raised in the future"),
+        ({"raised_on": "2999-01-01"}, "cannot be in the future"),
         ({"provisions": [999999]}, "Select a valid choice."),
     ],
 )

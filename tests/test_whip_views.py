@@ -28,11 +28,12 @@ def senator():
 def _position_form(target: VoteTarget, member, **fields) -> dict:
     prefix = f"m{member.pk}-"
     values = {
-        "link": target.links.get().pk,
+        "target": f"provision:{target.links.get().provision_id}",
         "stance": "firm_support",
         "as_of": timezone.localdate().isoformat(),
         "source_url": "https://example.org/floor-speech",
         "statement": "Will vote to proceed.",
+        "statement_kind": "paraphrase",
     }
     return {prefix + key: value for key, value in (values | fields).items()}
 
@@ -112,7 +113,8 @@ def test_a_bad_position_is_refused_and_nothing_is_saved(client, editor, target, 
     )
 
     assert response.status_code == 422
-    assert response["HX-Retarget"] == f"#record-{senator.pk}-errors"
+    assert "<html" not in response.content.decode()
+    assert f'id="record-{senator.pk}"' in response.content.decode()
     assert "Nothing was saved" in response.content.decode()
     assert not Position.objects.exists()
 
@@ -126,9 +128,20 @@ def test_a_viewer_cannot_record_positions(client, viewer, target, senator) -> No
     assert not Position.objects.exists()
 
 
-def test_recording_needs_a_post(client, editor, target, senator) -> None:
+def test_opening_the_record_form_writes_nothing(client, editor, target, senator) -> None:
     client.force_login(editor)
-    assert client.get(f"/whip/{target.pk}/members/{senator.pk}/position/").status_code == 405
+    url = f"/whip/{target.pk}/members/{senator.pk}/position/"
+
+    page = client.get(url)
+    fragment = client.get(url, headers={"HX-Request": "true"})
+
+    assert page.status_code == fragment.status_code == 200
+    assert "<html" in page.content.decode() and "<html" not in fragment.content.decode()
+    assert f'action="{url}"' in fragment.content.decode()
+    # Nothing is chosen for the user: no stance checked, no item selected.
+    assert "checked" not in fragment.content.decode()
+    assert 'value="" selected' in fragment.content.decode()
+    assert not Position.objects.exists() and not Activity.objects.exists()
 
 
 def test_an_override_needs_its_own_permission_and_a_note(client, viewer, editor, target, senator):
@@ -236,7 +249,9 @@ def test_each_row_says_why_with_staff_text_escaped(client, editor, target, senat
     assert "&lt;script&gt;x()&lt;/script&gt; &amp; co" in html
     assert "Firm support on Parole cap (support means no)" in html
     assert 'href="https://example.org/?a=1&amp;b=2"' in html
-    # Each member's forms carry that member's id, and no other.
+    # Each member's row opens that member's forms, and no other's.
     for member in (senator, opponent):
-        assert f'action="/whip/{target.pk}/members/{member.pk}/position/"' in html
-        assert f'name="o{member.pk}-note"' in html
+        row = html[html.index(f'id="member-{member.pk}"') :]
+        row = row[: row.index("</tr>")]
+        assert f'href="/whip/{target.pk}/members/{member.pk}/position/"' in row
+        assert f'href="/whip/{target.pk}/members/{member.pk}/override/"' in row

@@ -1,25 +1,27 @@
 """Forms validate and clean staff input; the domain verbs on the models do the changing."""
 
-from datetime import date
-
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.validators import URLValidator
 from django.utils import timezone
 
 from tracker.models import (
     ActivityKind,
     Category,
     Demand,
+    DemandStatus,
+    Position,
     Provision,
     ProvisionKind,
     ProvisionStatus,
     Stakeholder,
     StakeholderKind,
     Stance,
-    StatementKind,
 )
 from tracker.money import AmountError, parse_dollars
+
+# Ids in a URL: a number past the database's bigint would crash the query, not just miss.
+MAX_ID = 2**63 - 1
+
 
 PROVISION_SORTS = {
     "title": ("title", "Title"),
@@ -54,7 +56,7 @@ class StatusChangeForm(forms.Form):
     """A status change, carrying the revision it was based on so a stale one is refused."""
 
     status = forms.ChoiceField(choices=ProvisionStatus.choices, label="New status")
-    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
     note = forms.CharField(
         required=False,
         max_length=500,
@@ -71,61 +73,72 @@ class DemandStatusForm(StatusChangeForm):
     pass
 
 
-def _http_url(value: str) -> None:
-    URLValidator(schemes=["http", "https"])(value)
+class PositionForm(forms.ModelForm):
+    """A stakeholder's stance on one provision or demand, as of a date, with its source.
 
-
-class PositionForm(forms.Form):
-    """A stakeholder's stance on one provision or demand, as of a date, with its source."""
+    The one form for recording a position, on a stakeholder's page and on the whip board. The
+    rules (dates, statement length, web links only) are the model's, so the admin and any
+    other path that saves a Position keeps them too.
+    """
 
     target = forms.ChoiceField(label="On")
+    # Declared here so that no stance is preselected: radio buttons with none checked.
     stance = forms.ChoiceField(choices=Stance.choices, widget=forms.RadioSelect)
-    as_of = forms.DateField(
-        label="As of", widget=forms.DateInput(attrs={"type": "date"}), initial=date.today
-    )
-    source_url = forms.CharField(
-        required=False,
-        label="Source URL",
-        max_length=500,
-        validators=[_http_url],
-        widget=forms.URLInput(attrs={"placeholder": "https://…"}),
-        help_text="Leave empty only if there is no source yet: the position is marked unsourced.",
-    )
-    statement = forms.CharField(
-        required=False,
-        label="Quote or paraphrase",
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    statement_kind = forms.ChoiceField(
-        choices=StatementKind.choices, initial=StatementKind.PARAPHRASE, label="That text is a"
-    )
+
+    class Meta:
+        model = Position
+        fields = ["stance", "as_of", "source_url", "statement", "statement_kind"]
+        labels = {
+            "as_of": "As of",
+            "source_url": "Source URL",
+            "statement": "Quote or paraphrase",
+            "statement_kind": "That text is a",
+        }
+        help_texts = {
+            "source_url": "Leave empty only if there is no source yet: the position is marked "
+            "unsourced.",
+            "statement": "",
+        }
+        widgets = {
+            "as_of": forms.DateInput(attrs={"type": "date"}),
+            "source_url": forms.URLInput(attrs={"placeholder": "https://…"}),
+            "statement": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(
         self, *args: object, provisions: list[Provision], demands: list[Demand], **kwargs: object
     ) -> None:
+        kwargs.setdefault("initial", {"as_of": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.targets = {f"provision:{p.pk}": p for p in provisions} | {
             f"demand:{d.pk}": d for d in demands
         }
-        self.fields["target"].choices = [
-            ("Provisions", [(f"provision:{p.pk}", p.title) for p in provisions]),
-            ("Demands", [(f"demand:{d.pk}", d.title) for d in demands]),
-        ]
+        # Nothing chosen until the user chooses: the first provision is never saved by accident.
+        choices: list = [("", "Choose a provision or demand…")]
+        if provisions:
+            choices.append(("Provisions", [(f"provision:{p.pk}", p.title) for p in provisions]))
+        if demands:
+            choices.append(("Demands", [(f"demand:{d.pk}", d.title) for d in demands]))
+        self.fields["target"].choices = choices
 
-    def clean_as_of(self) -> date:
-        as_of = self.cleaned_data["as_of"]
-        if as_of > timezone.localdate():
-            raise forms.ValidationError("The as-of date cannot be in the future.")
-        return as_of
-
-    def target_kwargs(self) -> dict[str, Provision | Demand]:
-        kind, _ = self.cleaned_data["target"].split(":")
-        return {kind: self.targets[self.cleaned_data["target"]]}
+    def position_kwargs(self) -> dict[str, object]:
+        """What `Stakeholder.record_position` takes, from the cleaned form."""
+        data = self.cleaned_data
+        kind, _ = data["target"].split(":")
+        return {
+            kind: self.targets[data["target"]],
+            "stance": data["stance"],
+            "as_of": data["as_of"],
+            "source_url": data["source_url"],
+            "statement": data["statement"],
+            "statement_kind": data["statement_kind"],
+        }
 
 
 class DemandForm(forms.ModelForm):
-    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    revision = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=MAX_ID
+    )
 
     class Meta:
         model = Demand
@@ -154,15 +167,8 @@ class DemandForm(forms.ModelForm):
             negotiation_id=negotiation_id
         ).order_by("title")
         self.fields["demanded_by"].queryset = Stakeholder.objects.order_by("name")
-        self.fields["source_url"].validators.append(_http_url)
         # An edit must say which revision it was based on, so it cannot overwrite a newer one.
         self.fields["revision"].required = self.instance.pk is not None
-
-    def clean_raised_on(self) -> date | None:
-        raised_on = self.cleaned_data["raised_on"]
-        if raised_on and raised_on > timezone.localdate():
-            raise forms.ValidationError("A demand cannot be raised in the future.")
-        return raised_on
 
 
 class NoteForm(forms.Form):
@@ -185,14 +191,25 @@ class StakeholderFilterForm(forms.Form):
         return self.cleaned_data["state"].upper()
 
 
+def _id_field() -> forms.IntegerField:
+    return forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
+    )
+
+
 class TimelineFilterForm(forms.Form):
     kind = forms.ChoiceField(required=False, choices=[("", "Every kind"), *ActivityKind.choices])
-    provision = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    demand = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    stakeholder = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    vote = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    bill = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    before = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    provision = _id_field()
+    demand = _id_field()
+    stakeholder = _id_field()
+    vote = _id_field()
+    bill = _id_field()
+    before = _id_field()
+
+
+class DemandFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", max_length=200)
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *DemandStatus.choices])
 
 
 class AmountForm(forms.Form):

@@ -11,6 +11,7 @@ from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from tracker.models.activity import Activity, ActivityKind
+from tracker.models.validators import EARLIEST_DATE, validate_recorded_date, validate_web_url
 
 
 class StaleEditError(Exception):
@@ -323,8 +324,8 @@ class Demand(models.Model):
     status = models.CharField(
         max_length=12, choices=DemandStatus.choices, default=DemandStatus.RAISED
     )
-    raised_on = models.DateField(null=True, blank=True)
-    source_url = models.URLField(max_length=500, blank=True)
+    raised_on = models.DateField(null=True, blank=True, validators=[validate_recorded_date])
+    source_url = models.URLField(max_length=500, blank=True, validators=[validate_web_url])
     provisions = models.ManyToManyField(Provision, blank=True, related_name="demands")
     notes = models.TextField(blank=True)
     revision = models.PositiveIntegerField(default=1, editable=False)
@@ -339,6 +340,10 @@ class Demand(models.Model):
             models.UniqueConstraint(fields=["negotiation", "slug"], name="demand_natural_key"),
             models.CheckConstraint(
                 condition=Q(status__in=DemandStatus.values), name="demand_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(raised_on__gte=EARLIEST_DATE) | Q(raised_on__isnull=True),
+                name="demand_raised_on_not_before_congress",
             ),
         ]
         indexes = [models.Index(fields=["negotiation", "status"], name="demand_by_status")]

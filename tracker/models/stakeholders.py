@@ -5,13 +5,21 @@ from datetime import date
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.validators import MaxLengthValidator
 from django.db import models, transaction
 from django.db.models import F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Length, RowNumber
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from tracker.models.activity import Activity, ActivityKind
+from tracker.models.validators import (
+    EARLIEST_DATE,
+    STATEMENT_MAX_LENGTH,
+    validate_recorded_date,
+    validate_web_url,
+)
 
 
 class StakeholderKind(models.TextChoices):
@@ -185,9 +193,14 @@ class Position(models.Model):
         related_name="positions",
     )
     stance = models.CharField(max_length=14, choices=Stance.choices)
-    as_of = models.DateField()
-    source_url = models.URLField(max_length=500, blank=True)
-    statement = models.TextField(blank=True, help_text="A quote or a paraphrase of the source.")
+    as_of = models.DateField(validators=[validate_recorded_date])
+    source_url = models.URLField(max_length=500, blank=True, validators=[validate_web_url])
+    statement = models.TextField(
+        blank=True,
+        max_length=STATEMENT_MAX_LENGTH,
+        validators=[MaxLengthValidator(STATEMENT_MAX_LENGTH)],
+        help_text="A quote or a paraphrase of the source.",
+    )
     statement_kind = models.CharField(
         max_length=10, choices=StatementKind.choices, default=StatementKind.PARAPHRASE
     )
@@ -227,6 +240,13 @@ class Position(models.Model):
                     | Q(provision__isnull=True, demand__isnull=False)
                 ),
                 name="position_has_one_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(as_of__gte=EARLIEST_DATE), name="position_as_of_not_before_congress"
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("statement"), STATEMENT_MAX_LENGTH),
+                name="position_statement_not_too_long",
             ),
         ]
         indexes = [

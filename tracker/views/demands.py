@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tracker.forms import DemandForm, DemandStatusForm, NoteForm
+from tracker.forms import DemandFilterForm, DemandForm, DemandStatusForm, NoteForm
 from tracker.models import (
     Activity,
     ActivityKind,
@@ -34,10 +34,11 @@ def demand_list(request: HttpRequest) -> HttpResponse:
         .prefetch_related("provisions")
         .order_by("status", "title")
     )
-    status = request.GET.get("status", "")
-    if status in DemandStatus.values:
+    filters = DemandFilterForm(request.GET or None)
+    wanted = filters.cleaned_data if filters.is_valid() else {}
+    status, query = wanted.get("status", ""), wanted.get("q", "").strip()
+    if status:
         demands = demands.filter(status=status)
-    query = request.GET.get("q", "").strip()
     if query:
         demands = demands.filter(
             Q(title__icontains=query)
@@ -55,7 +56,9 @@ def demand_list(request: HttpRequest) -> HttpResponse:
             "q": query,
             "statuses": DemandStatus.choices,
             "can_add": request.user.has_perm("tracker.add_demand"),
+            "filters": filters,
         },
+        status=400 if filters.errors else 200,
     )
 
 

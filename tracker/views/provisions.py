@@ -77,6 +77,7 @@ def provision_list(request: HttpRequest) -> HttpResponse:
             "status_counts": status_counts(negotiation.pk),
             "can_change": request.user.has_perm("tracker.change_provision"),
         },
+        status=400 if filters.errors else 200,
     )
 
 

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.html import strip_tags
 from django.views.decorators.http import require_GET
 
+from tracker.forms import MAX_ID
 from tracker.models import Bill, BillSummary, CastChoice, Chamber, Vote, VoteCast
 from tracker.views.access import current_negotiation
 
@@ -43,7 +44,9 @@ class VoteFilterForm(forms.Form):
         required=False, choices=[("", "Both chambers"), *Chamber.choices], label="Chamber"
     )
     # Set by a bill page's "all votes on it" link.
-    bill = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    bill = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
+    )
 
 
 @dataclass
@@ -186,6 +189,7 @@ def vote_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
         },
+        status=400 if filters.errors else 200,
     )
 
 

@@ -70,7 +70,8 @@ def stakeholder_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     template = "stakeholders/list.html#results" if request.htmx else "stakeholders/list.html"
-    return render(request, template, {"filters": filters, "page": page, "query": query.urlencode()})
+    context = {"filters": filters, "page": page, "query": query.urlencode()}
+    return render(request, template, context, status=400 if filters.errors else 200)
 
 
 @login_required
@@ -128,16 +129,7 @@ def position_create(request: HttpRequest, pk: int) -> HttpResponse:
             "stakeholders/detail.html#positions" if request.htmx else "stakeholders/detail.html"
         )
         return TemplateResponse(request, template, context, status=422)
-    data = form.cleaned_data
-    position = stakeholder.record_position(
-        stance=data["stance"],
-        as_of=data["as_of"],
-        source_url=data["source_url"],
-        statement=data["statement"],
-        statement_kind=data["statement_kind"],
-        by=request.user,
-        **form.target_kwargs(),
-    )
+    position = stakeholder.record_position(by=request.user, **form.position_kwargs())
     if not request.htmx:
         messages.success(request, f"Recorded: {position}.")
         return redirect(stakeholder.get_absolute_url())
@@ -171,7 +163,8 @@ def position_grid(request: HttpRequest) -> HttpResponse:
     show = filters.cleaned_data["show"] if filters.is_valid() else ""
     grid = build_position_grid(negotiation, show or "senators")
     template = "positions/grid.html#grid" if request.htmx else "positions/grid.html"
-    return render(request, template, {"filters": filters, "show": show or "senators", **grid})
+    context = {"filters": filters, "show": show or "senators", **grid}
+    return render(request, template, context, status=400 if filters.errors else 200)
 
 
 @login_required

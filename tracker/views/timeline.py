@@ -55,4 +55,5 @@ def timeline(request: HttpRequest) -> HttpResponse:
             "next_query": query.urlencode(),
             "subject": subject,
         },
+        status=400 if filters.errors else 200,
     )
