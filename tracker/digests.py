@@ -156,8 +156,15 @@ def _default_watch(user_id: int, negotiation: Negotiation | None) -> list[Watch]
 
 
 def preference_for(user: AbstractBaseUser) -> DigestPreference:
-    """The user's digest preference, applying the defaults (daily, and a watch on the current
-    negotiation) the first time."""
+    """The user's digest preference; for a user who never saved one, the defaults, unsaved (a
+    page that only shows them must not write: a GET never writes)."""
+    preference = DigestPreference.objects.filter(user=user).first()
+    return preference or DigestPreference(user=user)
+
+
+def ensure_preference(user: AbstractBaseUser) -> DigestPreference:
+    """The user's stored digest preference, storing the defaults (daily, and a watch on the
+    current negotiation) the first time the user changes something or a digest is sent."""
     with transaction.atomic():
         preference, created = DigestPreference.objects.get_or_create(user=user)
         if created:
@@ -165,6 +172,31 @@ def preference_for(user: AbstractBaseUser) -> DigestPreference:
                 _default_watch(user.pk, current_negotiation()), ignore_conflicts=True
             )
     return preference
+
+
+def save_preference(preference: DigestPreference) -> DigestPreference:
+    """Save a preference the user chose; the first time, the default watch comes with it."""
+    with transaction.atomic():
+        is_new = preference._state.adding
+        preference.save()
+        if is_new:
+            Watch.objects.bulk_create(
+                _default_watch(preference.user_id, current_negotiation()), ignore_conflicts=True
+            )
+    return preference
+
+
+def watched_items(user: AbstractBaseUser) -> dict[WatchKind, list[models.Model]]:
+    """Everything the user watches, by kind, with the default negotiation watch of a user whose
+    defaults were not stored yet (as `watched_keys` counts it)."""
+    by_kind: dict[WatchKind, list[models.Model]] = {kind: [] for kind in WatchKind}
+    for watch in Watch.objects.for_user(user):
+        by_kind[WatchKind(watch.kind)].append(watch.target)
+    if not DigestPreference.objects.filter(user=user).exists():
+        negotiation = current_negotiation()
+        if negotiation is not None and negotiation not in by_kind[WatchKind.NEGOTIATION]:
+            by_kind[WatchKind.NEGOTIATION].append(negotiation)
+    return by_kind
 
 
 def apply_defaults_to_new_users() -> int:
@@ -204,7 +236,7 @@ def watched_keys(user: AbstractBaseUser) -> set[tuple[str, int]]:
 def set_watch(user: AbstractBaseUser, item: models.Model, *, watching: bool) -> bool:
     """Watch or stop watching one provision, demand, stakeholder or negotiation; idempotent."""
     kind = WatchKind(item._meta.model_name)
-    preference_for(user)
+    ensure_preference(user)
     if watching:
         Watch.objects.get_or_create(user=user, **{kind.value: item})
     else:
@@ -612,10 +644,13 @@ def _build_batch(
                 user__in=list(preferences)
             )
         )
-    for user in users:
-        if user.pk not in preferences:  # applies the defaults, the default watch included
-            preferences[user.pk] = preference_for(user)
     keys: dict[int, set[tuple[str, int]]] = {user.pk: set() for user in users}
+    for user in users:
+        if user.pk not in preferences:  # the defaults, shown as they will be, never stored here
+            preferences[user.pk] = DigestPreference(user=user)
+            negotiation = current_negotiation()
+            if negotiation is not None:
+                keys[user.pk].add((WatchKind.NEGOTIATION.value, negotiation.pk))
     for user_id, *targets in Watch.objects.filter(user__in=users).values_list(
         "user_id", *(f"{kind}_id" for kind in WatchKind)
     ):
@@ -688,7 +723,7 @@ def user_for_unsubscribe_token(token: str) -> AbstractBaseUser:
 
 
 def unsubscribe(user: AbstractBaseUser) -> DigestPreference:
-    preference = preference_for(user)
+    preference = ensure_preference(user)
     preference.frequency = DigestFrequency.OFF
     preference.save(update_fields=["frequency", "updated_at"])
     return preference
@@ -842,7 +877,7 @@ def send_digest(
     if not claimed:
         return DeliveryOutcome(username, period, f"already {delivery.status}")
 
-    preference = preference_for(user)
+    preference = ensure_preference(user)
     since = digest_start(user, preference, delivery.covers_until)
     problem = _address_problem(user)
     if problem:

@@ -27,7 +27,6 @@ from tracker.models import (
     Negotiation,
     Provision,
     Stakeholder,
-    Watch,
     WatchKind,
 )
 from tracker.models.digests import time_zone_choices
@@ -90,16 +89,11 @@ def watch_toggle(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @require_GET
 def watch_list(request: HttpRequest) -> HttpResponse:
     """My watches: everything the user watches, by kind, each with its toggle."""
-    digests.preference_for(request.user)
-    watches = Watch.objects.for_user(request.user)
-    by_kind = {kind: [] for kind in WatchKind}
-    for watch in watches:
-        by_kind[WatchKind(watch.kind)].append(watch.target)
+    by_kind = digests.watched_items(request.user)
     sections = [(kind.label, items) for kind, items in by_kind.items()]
+    watch_count = sum(len(items) for items in by_kind.values())
     return render(
-        request,
-        "digests/watches.html",
-        {"sections": sections, "watch_count": len(watches)},
+        request, "digests/watches.html", {"sections": sections, "watch_count": watch_count}
     )
 
 
@@ -109,7 +103,7 @@ def preference_update(request: HttpRequest) -> HttpResponse:
     preference = digests.preference_for(request.user)
     form = DigestPreferenceForm(request.POST or None, instance=preference)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        digests.save_preference(form.instance)
         messages.success(request, "Digest preferences saved.")
         return redirect("tracker-digest-preferences")
     recent = DigestDelivery.objects.filter(user=request.user)[:5]
