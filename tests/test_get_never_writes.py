@@ -8,17 +8,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from tests.pages import staff_pages
 from tracker import digests
-from tracker.models import (
-    Bill,
-    Demand,
-    DigestPreference,
-    Provision,
-    Stakeholder,
-    Vote,
-    Watch,
-)
-from tracker.models.whip import VoteTarget
+from tracker.models import DigestPreference, Watch
 
 pytestmark = pytest.mark.django_db
 
@@ -27,51 +19,11 @@ WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 SESSION = re.compile(r'"?django_session"?', re.IGNORECASE)
 
 
-def _every_page(demo) -> list[str]:
-    provision = Provision.objects.filter(negotiation=demo).first()
-    demand = Demand.objects.filter(negotiation=demo).first()
-    senator = Stakeholder.objects.get(slug="lisa-murkowski")
-    target = VoteTarget.objects.filter(links__provision__slug="senate-deal-package").first()
-    bill = Bill.objects.filter(negotiation=demo).first()
-    vote = Vote.objects.filter(casts__isnull=False).first()
-    return [
-        "/",
-        "/provisions/",
-        f"/provisions/{provision.pk}/",
-        "/demands/",
-        f"/demands/{demand.pk}/",
-        f"/demands/{demand.pk}/edit",
-        "/demands/new",
-        "/stakeholders/",
-        f"/stakeholders/{senator.pk}/",
-        "/positions/",
-        "/positions/grid.csv",
-        "/timeline/",
-        "/bills/",
-        f"/bills/{bill.pk}/",
-        "/votes/",
-        f"/votes/{vote.pk}/",
-        "/whip/",
-        f"/whip/{target.pk}/",
-        f"/whip/{target.pk}/board.csv",
-        f"/whip/{target.pk}/results/",
-        f"/whip/{target.pk}/members/{senator.pk}/position/",
-        f"/whip/{target.pk}/members/{senator.pk}/override/",
-        "/funding/",
-        "/funding/comparison.csv",
-        "/feeds/",
-        "/digests/watches/",
-        "/digests/preferences/",
-        "/digests/preview",
-        "/digests/preview/email.html",
-    ]
-
-
 def test_no_page_writes_anything_for_a_new_user(client: Client, editor, demo) -> None:
     client.force_login(editor)
     assert not DigestPreference.objects.filter(user=editor).exists()
     unsubscribe = f"/digests/unsubscribe/{digests.unsubscribe_token(editor)}/"
-    urls = [*_every_page(demo), unsubscribe]
+    urls = [*staff_pages(demo), unsubscribe]
 
     for url in urls:
         with CaptureQueriesContext(connection) as queries:

@@ -11,8 +11,8 @@ equipment are shown and never summed.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from html import escape
 
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from tracker.models import (
@@ -26,6 +26,9 @@ from tracker.models import (
     VersionLine,
 )
 from tracker.money import format_dollars
+
+EMPTY_CELL = mark_safe('<td class="num"><span class="muted">—</span></td>')
+NOT_INCLUDED_MARK = mark_safe(' <span class="muted">(not included)</span>')
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,34 +50,36 @@ class Cell:
     change: int | None = None
     change_since: PackageVersion | None = None
 
-    def html(self, unit: str, since: dict[int, str]) -> str:
-        """The cell as the page shows it (see Row.html); `since` holds each version's name,
-        escaped once for the whole table. Formatted only here, so the CSV, which writes plain
-        numbers, never pays for the page's dollar text."""
+    def html(self, unit: str, since: dict[int, str]) -> SafeString:
+        """The cell as the page shows it (see Row.html); `since` holds each version's name.
+        Formatted only here, so the CSV, which writes plain numbers, never pays for the page's
+        dollar text."""
         line = self.line
         if line is None or line.amount is None:
-            return '<td class="num"><span class="muted">—</span></td>'
+            return EMPTY_CELL
         amount = line.amount
-        # format_dollars() writes only digits, signs, "$", ",", "." and B/M: nothing to escape.
-        text = format_dollars(amount) if unit == Unit.USD else escape(f"{amount:,} {unit}")
-        html = (
-            f'<td class="num{"" if self.is_summed else " not-summed"}">'
-            f'<data value="{amount}">{text}</data>'
-        )
+        text = format_dollars(amount) if unit == Unit.USD else f"{amount:,} {unit}"
+        badge = ""
         if not line.is_confirmed:
-            html += f' <span class="badge" title="{escape(line.note)}">unconfirmed</span>'
-        if line.inclusion == Inclusion.NOT_INCLUDED:
-            html += ' <span class="muted">(not included)</span>'
+            badge = format_html(' <span class="badge" title="{}">unconfirmed</span>', line.note)
+        change = ""
         if self.change and self.change_since is not None:
             size = abs(self.change)
-            change = ("+" if self.change > 0 else "−") + (
-                format_dollars(size) if unit == Unit.USD else f"{size:,}"
+            change = format_html(
+                '<br><span class="change" title="Change since {}">{}{}</span>',
+                since[self.change_since.id],
+                "+" if self.change > 0 else "−",
+                format_dollars(size) if unit == Unit.USD else f"{size:,}",
             )
-            html += (
-                f'<br><span class="change" title="Change since {since[self.change_since.id]}">'
-                f"{change}</span>"
-            )
-        return html + "</td>"
+        return format_html(
+            '<td class="num{}"><data value="{}">{}</data>{}{}{}</td>',
+            "" if self.is_summed else " not-summed",
+            amount,
+            text,
+            badge,
+            NOT_INCLUDED_MARK if line.inclusion == Inclusion.NOT_INCLUDED else "",
+            change,
+        )
 
     @property
     def amount(self) -> int | None:
@@ -95,7 +100,7 @@ class Row:
     provision: Provision
     depth: int
     cells: list[Cell]
-    # Each version's name, HTML-escaped, shared by every row of the table.
+    # Each version's name, shared by every row of the table.
     version_names: dict[int, str] = field(default_factory=dict)
 
     @property
@@ -119,19 +124,19 @@ class Row:
     def html(self) -> SafeString:
         """The row's markup, written here in one pass rather than by the template: a template
         loop costs a dozen context lookups per cell, and at scale the table has ~1,800 cells,
-        which made rendering most of the page's time. Every value is escaped."""
+        which made rendering most of the page's time. format_html escapes every value."""
         provision = self.provision
         why = self.why_not_summed
-        parts = [
-            f'<tr class="line depth-{self.depth}{" memo" if provision.is_memo else ""}" '
-            f'data-line="{escape(provision.slug)}"><th scope="row">{escape(provision.title)}',
-            f'<br><span class="muted">{escape(why)}</span>' if why else "",
-            "</th>",
-        ]
         unit, since = provision.unit, self.version_names
-        parts.extend(cell.html(unit, since) for cell in self.cells)
-        parts.append("</tr>")
-        return mark_safe("".join(parts))  # noqa: S308 - built from escaped values only
+        return format_html(
+            '<tr class="line depth-{}{}" data-line="{}"><th scope="row">{}{}</th>{}</tr>',
+            self.depth,
+            " memo" if provision.is_memo else "",
+            provision.slug,
+            provision.title,
+            format_html('<br><span class="muted">{}</span>', why) if why else "",
+            format_html_join("", "{}", ((cell.html(unit, since),) for cell in self.cells)),
+        )
 
 
 @dataclass
@@ -220,7 +225,7 @@ def funding_comparison(negotiation: Negotiation) -> Comparison:
 
     # Plain ids, not .pk: the loop below runs once per cell, thousands of times at scale.
     version_ids = [(version, version.id) for version in versions]
-    version_names = {version.id: escape(version.name) for version in versions}
+    version_names = {version.id: version.name for version in versions}
 
     def row_for(provision: Provision, depth: int) -> Row:
         cells = []

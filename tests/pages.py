@@ -1,0 +1,44 @@
+"""Every staff page, form and export of the demo negotiation, for tests that walk them all."""
+
+from tracker.models import Bill, Demand, Negotiation, Provision, Stakeholder, Vote
+from tracker.models.whip import VoteTarget
+
+
+def staff_pages(demo: Negotiation) -> list[str]:
+    provision = Provision.objects.filter(negotiation=demo).order_by("pk").first()
+    demand = Demand.objects.filter(negotiation=demo).order_by("pk").first()
+    senator = Stakeholder.objects.get(slug="lisa-murkowski")
+    target = VoteTarget.objects.filter(links__provision__slug="senate-deal-package").first()
+    bill = Bill.objects.filter(negotiation=demo).order_by("pk").first()
+    vote = Vote.objects.filter(casts__isnull=False).order_by("pk").first()
+    return [
+        "/",
+        "/provisions/",
+        f"/provisions/{provision.pk}/",
+        "/demands/",
+        f"/demands/{demand.pk}/",
+        f"/demands/{demand.pk}/edit",
+        "/demands/new",
+        "/stakeholders/",
+        f"/stakeholders/{senator.pk}/",
+        "/positions/",
+        "/positions/grid.csv",
+        "/timeline/",
+        "/bills/",
+        f"/bills/{bill.pk}/",
+        "/votes/",
+        f"/votes/{vote.pk}/",
+        "/whip/",
+        f"/whip/{target.pk}/",
+        f"/whip/{target.pk}/board.csv",
+        f"/whip/{target.pk}/results/",
+        f"/whip/{target.pk}/members/{senator.pk}/position/",
+        f"/whip/{target.pk}/members/{senator.pk}/override/",
+        "/funding/",
+        "/funding/comparison.csv",
+        "/feeds/",
+        "/digests/watches/",
+        "/digests/preferences/",
+        "/digests/preview",
+        "/digests/preview/email.html",
+    ]
