@@ -75,3 +75,36 @@ def test_without_redis_url_celery_runs_tasks_in_process() -> None:
         | {"DJANGO_SETTINGS_MODULE": "tracker.settings"},
     )
     assert result.stdout.split() == ["True", "hello"], result.stderr
+
+
+def _settings(*names: str, env: dict[str, str]) -> list[str]:
+    """The named settings' reprs, as settings.py computes them from `env`."""
+    printed = ", ".join(f"repr(settings.{name})" for name in names)
+    code = f"from django.conf import settings; print({printed}, sep='\\n')"
+    result = _manage("shell", "--no-imports", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_production_cookies_carry_the_host_prefix() -> None:
+    assert _settings("SESSION_COOKIE_NAME", "CSRF_COOKIE_NAME", env=PRODUCTION_ENV) == [
+        "'__Host-sessionid'",
+        "'__Host-csrftoken'",
+    ]
+    # Over plain HTTP (the local demo) browsers would refuse __Host- cookies.
+    local = _settings("SESSION_COOKIE_NAME", "CSRF_COOKIE_NAME", env={"DEBUG": "true"})
+    assert local == ["'sessionid'", "'csrftoken'"]
+
+
+def test_forwarded_headers_count_only_behind_a_trusted_proxy() -> None:
+    names = ("SECURE_PROXY_SSL_HEADER", "ALLAUTH_TRUSTED_PROXY_COUNT")
+    assert _settings(*names, env=PRODUCTION_ENV) == ["None", "0"]
+    behind_one = _settings(*names, env=PRODUCTION_ENV | {"TRUSTED_PROXY_COUNT": "1"})
+    assert behind_one == ["('HTTP_X_FORWARDED_PROTO', 'https')", "1"]
+
+
+def test_sessions_last_two_hours_idle_and_twelve_in_all_unless_configured() -> None:
+    names = ("SESSION_IDLE_TIMEOUT", "SESSION_MAX_AGE", "SESSION_COOKIE_AGE")
+    assert _settings(*names, env=PRODUCTION_ENV) == ["7200", "43200", "43200"]
+    shorter = {"SESSION_IDLE_TIMEOUT": "900", "SESSION_MAX_AGE": "28800"}
+    assert _settings(*names, env=PRODUCTION_ENV | shorter) == ["900", "28800", "28800"]

@@ -83,6 +83,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # The middleware setting security headers comes first. When a middleware raises, Django
+    # turns the exception into a 500 there and only the middleware listed before it sees that
+    # response: a 500 from the session store (database down) still gets every header.
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -90,12 +95,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tracker.middleware.SessionLifetimeMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tracker.middleware.HtmxLoginRedirectMiddleware",
     "tracker.middleware.AdminsNeedTwoFactorMiddleware",
-    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -149,14 +153,29 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_ADAPTER = "tracker.accounts.StaffAccountAdapter"
+ACCOUNT_FORMS = {
+    "add_email": "tracker.accounts.AddEmailForm",
+    "change_password": "tracker.accounts.ChangePasswordForm",
+}
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = "none"
+# An address staff add is kept only once they type the code mailed to it; until then it can
+# neither log in nor receive a password reset. Logging in itself needs no verified address
+# (see tracker/accounts.py): the address an Admin gave an account is trusted as it is.
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+ACCOUNT_UNIQUE_EMAIL = True
+# Adding, removing or switching an address and changing the password need a fresh
+# reauthentication (password, or the authenticator app for those who have one), as do
+# setting up and removing the app itself: a stolen session cookie alone cannot do them.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+MFA_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
-# Failed logins: allauth counts them in the cache below (the database, so the limit holds
-# when Redis is down) and locks the account out after repeated failures.
+# Failed logins: allauth counts them per client address and per account (whichever of its
+# username or addresses was typed) in the cache below, and locks the account out for five
+# minutes after five failures.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
@@ -165,10 +184,25 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Negotiation tracker"
 
-# Cache: the database, so rate limits and locks survive a Redis outage.
+# Reverse proxies in front of the app that append the client's address to X-Forwarded-For
+# (0: none, the header is ignored). Clients are then counted by the address the outermost of
+# them saw, and X-Forwarded-Proto from the proxy says whether the request came over HTTPS.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+# Sessions: signed out after SESSION_IDLE_TIMEOUT seconds without a request (2 hours: a desk
+# left for lunch in a shared office) and SESSION_MAX_AGE seconds after login however busy
+# (12 hours: a working day), by tracker.middleware.SessionLifetimeMiddleware.
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 2 * 60 * 60)
+SESSION_MAX_AGE = env_int("SESSION_MAX_AGE", 12 * 60 * 60)
+SESSION_COOKIE_AGE = SESSION_MAX_AGE
+
+# Cache: the database, so rate limits and locks survive a Redis outage. allauth keeps its
+# failed-login counters and used authenticator codes in the default cache; LockoutCache never
+# evicts a live entry (MAX_ENTRIES only says when expired ones are swept).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "BACKEND": "tracker.accounts.LockoutCache",
         "LOCATION": "tracker_cache",
     }
 }
@@ -198,11 +232,16 @@ STORAGES = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+# The __Host- prefix makes browsers refuse these cookies unless Secure, for this host only and
+# for every path, so a sibling subdomain or a plain-HTTP page cannot plant one.
+SESSION_COOKIE_NAME = "__Host-sessionid" if SESSION_COOKIE_SECURE else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if CSRF_COOKIE_SECURE else "csrftoken"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Only a proxy of ours may say the request came over HTTPS; without one, any client could.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
@@ -215,7 +254,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],
         "frame-ancestors": [NONE],
         "form-action": [SELF],
-        "base-uri": [SELF],
+        "base-uri": [NONE],
         "object-src": [NONE],
     }
 }
