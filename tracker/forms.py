@@ -7,6 +7,7 @@ from django.utils import timezone
 from tracker.models import (
     ActivityKind,
     Category,
+    Chamber,
     Demand,
     DemandStatus,
     Position,
@@ -205,6 +206,16 @@ class TimelineFilterForm(forms.Form):
     vote = _id_field()
     bill = _id_field()
     before = _id_field()
+
+
+class VoteFilterForm(forms.Form):
+    chamber = forms.ChoiceField(
+        required=False, choices=[("", "Both chambers"), *Chamber.choices], label="Chamber"
+    )
+    # Set by a bill page's "all votes on it" link.
+    bill = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
+    )
 
 
 class DemandFilterForm(forms.Form):

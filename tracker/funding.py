@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.db.models import Sum
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
@@ -229,23 +230,23 @@ def funding_comparison(negotiation: Negotiation) -> Comparison:
 
     def row_for(provision: Provision, depth: int) -> Row:
         cells = []
-        previous: tuple[PackageVersion, int] | None = None
         provision_id = provision.id
         summable = provision.unit == Unit.USD and not provision.is_memo
         above = ancestors(provision) if summable else []
-        for version, version_id in version_ids:
-            line = figures.get((provision_id, version_id))
-            amount = line.amount if line is not None else None
+        lines = [figures.get((provision_id, version_id)) for _, version_id in version_ids]
+        changes = changes_since_previous([line.amount if line else None for line in lines])
+        for (version, version_id), line, (change, since) in zip(
+            version_ids, lines, changes, strict=True
+        ):
             cell = Cell(version, line)
-            if amount is not None:
+            if line is not None and line.amount is not None:
                 cell.is_summed = summable and not any(
                     (figure := figures.get((pk, version_id))) is not None
                     and figure.amount is not None
                     for pk in above
                 )
-                if previous is not None:
-                    cell.change, cell.change_since = amount - previous[1], previous[0]
-                previous = (version, amount)
+                if since is not None:
+                    cell.change, cell.change_since = change, versions[since]
             cells.append(cell)
         return Row(provision, depth, cells, version_names)
 
@@ -267,6 +268,41 @@ def funding_comparison(negotiation: Negotiation) -> Comparison:
     comparison = Comparison(negotiation, versions, blocks)
     comparison.totals = _add([block.subtotals for block in blocks], len(versions))
     return comparison
+
+
+def changes_since_previous(amounts: list[int | None]) -> list[tuple[int | None, int | None]]:
+    """For each figure, in version order: the change since the last version that has one, and
+    that version's index; (None, None) where there is no figure or none before it."""
+    changes: list[tuple[int | None, int | None]] = []
+    previous: int | None = None
+    for index, amount in enumerate(amounts):
+        if amount is None or previous is None:
+            changes.append((None, None))
+        else:
+            changes.append((amount - amounts[previous], previous))  # type: ignore[operator]
+        if amount is not None:
+            previous = index
+    return changes
+
+
+def version_totals(negotiation_id: int) -> list[PackageVersion]:
+    """Each version with its stated topline and the sum of its top-level dollar lines."""
+    summed = dict(
+        VersionLine.objects.filter(
+            version__negotiation_id=negotiation_id,
+            provision__parent__isnull=True,
+            provision__is_memo=False,
+            provision__unit=Unit.USD,
+            amount__isnull=False,
+        )
+        .values_list("version")
+        .annotate(total=Sum("amount"))
+        .values_list("version", "total")
+    )
+    versions = list(PackageVersion.objects.filter(negotiation_id=negotiation_id))
+    for version in versions:
+        version.lines_total = summed.get(version.pk)
+    return versions
 
 
 def _sum_columns(rows: list[Row], width: int) -> list[int | None]:

@@ -1,29 +1,40 @@
 """The tracker's data model, one module per part of the domain."""
 
 from tracker.models.activity import Activity, ActivityKind
-
-# Each of these modules lists its models in its own __all__.
-from tracker.models.bill_records import *  # noqa: E402, F403
-from tracker.models.digests import *  # noqa: E402, F403
-from tracker.models.feeds import *  # noqa: E402, F403
-from tracker.models.negotiations import (
+from tracker.models.bills import (
+    Amendment,
     Bill,
     BillAction,
+    BillSummary,
+    BillTextVersion,
+    BillTitle,
     BillType,
-    Negotiation,
-    PackageVersion,
-    VersionStage,
+    Cosponsor,
 )
+from tracker.models.demands import Demand, DemandStatus
+from tracker.models.digests import (
+    DeliveryStatus,
+    DigestDelivery,
+    DigestFrequency,
+    DigestPreference,
+    Watch,
+    WatchKind,
+)
+from tracker.models.feeds import (
+    FeedDocument,
+    FeedRun,
+    FeedRunStatus,
+    FeedSource,
+    SourceStatus,
+    source_statuses,
+)
+from tracker.models.negotiations import Negotiation, PackageVersion, VersionStage
 from tracker.models.provisions import (
     Category,
-    Demand,
-    DemandStatus,
     Inclusion,
     Provision,
     ProvisionKind,
     ProvisionStatus,
-    StaleEditError,
-    TransitionNotAllowed,
     Unit,
     VersionLine,
 )
@@ -35,36 +46,67 @@ from tracker.models.stakeholders import (
     StatementKind,
 )
 from tracker.models.votes import CastChoice, Chamber, Vote, VoteCast, normalise_cast
-from tracker.models.whip import *  # noqa: E402, F403
+from tracker.models.whip import (
+    LinkMeaning,
+    StanceOverride,
+    ThresholdRule,
+    Vacancy,
+    VoteTarget,
+    VoteTargetLink,
+)
+from tracker.models.workflow import StaleEditError, TransitionNotAllowed
 
 __all__ = [
     "Activity",
     "ActivityKind",
+    "Amendment",
     "Bill",
     "BillAction",
+    "BillSummary",
+    "BillTextVersion",
+    "BillTitle",
     "BillType",
     "CastChoice",
     "Category",
     "Chamber",
+    "Cosponsor",
+    "DeliveryStatus",
     "Demand",
     "DemandStatus",
+    "DigestDelivery",
+    "DigestFrequency",
+    "DigestPreference",
+    "FeedDocument",
+    "FeedRun",
+    "FeedRunStatus",
+    "FeedSource",
     "Inclusion",
+    "LinkMeaning",
     "Negotiation",
     "PackageVersion",
     "Position",
     "Provision",
     "ProvisionKind",
     "ProvisionStatus",
+    "SourceStatus",
     "StaleEditError",
-    "TransitionNotAllowed",
     "Stakeholder",
     "StakeholderKind",
     "Stance",
+    "StanceOverride",
     "StatementKind",
+    "ThresholdRule",
+    "TransitionNotAllowed",
     "Unit",
+    "Vacancy",
     "VersionLine",
     "VersionStage",
     "Vote",
     "VoteCast",
+    "VoteTarget",
+    "VoteTargetLink",
+    "Watch",
+    "WatchKind",
     "normalise_cast",
+    "source_statuses",
 ]

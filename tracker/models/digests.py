@@ -8,15 +8,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-__all__ = [
-    "DeliveryStatus",
-    "DigestDelivery",
-    "DigestFrequency",
-    "DigestPreference",
-    "Watch",
-    "WatchKind",
-]
-
 
 class WatchKind(models.TextChoices):
     PROVISION = "provision", "Provision"

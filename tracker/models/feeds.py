@@ -8,15 +8,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-__all__ = [
-    "FeedDocument",
-    "FeedRun",
-    "FeedRunStatus",
-    "FeedSource",
-    "SourceStatus",
-    "source_statuses",
-]
-
 
 class FeedSource(models.TextChoices):
     CONGRESS = "congress", "Congress.gov bills"

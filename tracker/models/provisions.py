@@ -1,25 +1,15 @@
-"""Provisions of the package (funding lines, policy changes, whole packages), their amounts per
-version, and the border-policy demands traded against them."""
+"""Provisions of the package (funding lines, policy changes, whole packages) and their amounts
+per version."""
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from tracker.models.activity import Activity, ActivityKind
-from tracker.models.validators import EARLIEST_DATE, validate_recorded_date, validate_web_url
-
-
-class StaleEditError(Exception):
-    """The edit was based on an older revision than the one stored: someone changed it first."""
-
-    def __init__(self, current: models.Model) -> None:
-        self.current = current
-        super().__init__(f"{current} was changed by someone else since you loaded it.")
+from tracker.models.workflow import move_to_status
 
 
 class ProvisionKind(models.TextChoices):
@@ -68,10 +58,6 @@ PROVISION_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-class TransitionNotAllowed(ValueError):
-    """The workflow does not allow this move (e.g. out of Enacted)."""
-
-
 class Unit(models.TextChoices):
     USD = "usd", "US dollars"
     POSITIONS = "positions", "Positions (staff)"
@@ -84,6 +70,13 @@ class ProvisionQuerySet(models.QuerySet["Provision"]):
 
     def with_lines(self) -> "ProvisionQuerySet":
         return self.select_related("owner", "parent").prefetch_related("lines__version")
+
+    def status_counts(self) -> list[tuple[str, str, int]]:
+        """(status, label, count) for every status of the workflow, zeros included."""
+        counted = dict(
+            self.values_list("status").annotate(n=Count("id")).values_list("status", "n")
+        )
+        return [(value, label, counted.get(value, 0)) for value, label in ProvisionStatus.choices]
 
 
 class Provision(models.Model):
@@ -189,7 +182,7 @@ class Provision(models.Model):
         With `based_on_revision`, the change is refused (StaleEditError) if someone else changed
         the provision since that revision was read, so no update is silently lost.
         """
-        return _move_to_status(
+        return move_to_status(
             self,
             new_status,
             kind=ActivityKind.STATUS_CHANGE,
@@ -279,238 +272,3 @@ class VersionLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provision} in {self.version.name}"
-
-
-class DemandStatus(models.TextChoices):
-    RAISED = "raised", "Raised"
-    ON_THE_TABLE = "on_table", "On the table"
-    ACCEPTED = "accepted", "Accepted"
-    REJECTED = "rejected", "Rejected"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-
-
-D = DemandStatus
-DEMAND_TRANSITIONS: dict[str, set[str]] = {
-    D.RAISED: {D.ON_THE_TABLE, D.REJECTED, D.WITHDRAWN},
-    D.ON_THE_TABLE: {D.RAISED, D.ACCEPTED, D.REJECTED, D.WITHDRAWN},
-    D.ACCEPTED: {D.ON_THE_TABLE, D.WITHDRAWN},
-    D.REJECTED: {D.RAISED, D.ON_THE_TABLE},
-    D.WITHDRAWN: {D.RAISED},
-}
-
-
-class DemandQuerySet(models.QuerySet["Demand"]):
-    def open(self) -> "DemandQuerySet":
-        return self.filter(status__in=[DemandStatus.RAISED, DemandStatus.ON_THE_TABLE])
-
-
-class Demand(models.Model):
-    """A border-policy demand: who asks for what, and what is offered or sought in exchange."""
-
-    negotiation = models.ForeignKey(
-        "tracker.Negotiation", on_delete=models.CASCADE, related_name="demands"
-    )
-    slug = models.SlugField(max_length=80)
-    title = models.CharField(max_length=300)
-    demanded_by = models.ForeignKey(
-        "tracker.Stakeholder",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="demands",
-    )
-    asks = models.TextField(help_text="What the demand asks for.")
-    in_exchange_for = models.TextField(blank=True, help_text="What is offered or sought for it.")
-    status = models.CharField(
-        max_length=12, choices=DemandStatus.choices, default=DemandStatus.RAISED
-    )
-    raised_on = models.DateField(null=True, blank=True, validators=[validate_recorded_date])
-    source_url = models.URLField(max_length=500, blank=True, validators=[validate_web_url])
-    provisions = models.ManyToManyField(Provision, blank=True, related_name="demands")
-    notes = models.TextField(blank=True)
-    revision = models.PositiveIntegerField(default=1, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    history = HistoricalRecords(m2m_fields=[provisions])
-    objects = DemandQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["negotiation", "title"]
-        constraints = [
-            models.UniqueConstraint(fields=["negotiation", "slug"], name="demand_natural_key"),
-            models.CheckConstraint(
-                condition=Q(status__in=DemandStatus.values), name="demand_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(raised_on__gte=EARLIEST_DATE) | Q(raised_on__isnull=True),
-                name="demand_raised_on_not_before_congress",
-            ),
-        ]
-        indexes = [models.Index(fields=["negotiation", "status"], name="demand_by_status")]
-
-    def __str__(self) -> str:
-        return self.title
-
-    def get_absolute_url(self) -> str:
-        return reverse("tracker-demand-detail", args=[self.pk])
-
-    TRANSITIONS = DEMAND_TRANSITIONS
-    EDITABLE_FIELDS = (
-        "title",
-        "demanded_by",
-        "asks",
-        "in_exchange_for",
-        "raised_on",
-        "source_url",
-        "notes",
-    )
-
-    @classmethod
-    @transaction.atomic
-    def record_new(
-        cls,
-        *,
-        negotiation_id: int,
-        by: AbstractBaseUser | None,
-        provisions: list[Provision],
-        **fields: object,
-    ) -> "Demand":
-        """A newly raised demand, on the timeline from the start."""
-        demand = cls(negotiation_id=negotiation_id, **fields)
-        demand.slug = _unique_slug(cls, negotiation_id, str(fields["title"]))
-        demand.full_clean()
-        demand.save()
-        demand.provisions.set(provisions)
-        Activity.objects.create(
-            negotiation_id=negotiation_id,
-            kind=ActivityKind.DEMAND_CHANGE,
-            actor=by,
-            demand=demand,
-            stakeholder_id=demand.demanded_by_id,
-            summary=f"New demand: {demand.title}"[:300],
-            to_value=demand.status,
-        )
-        return demand
-
-    @transaction.atomic
-    def edit(
-        self,
-        changes: dict[str, object],
-        *,
-        provisions: list[Provision] | None,
-        by: AbstractBaseUser | None,
-        based_on_revision: int | None,
-    ) -> Activity | None:
-        """Apply edited details, refusing a stale edit; None when nothing changed."""
-        stored = Demand.objects.select_for_update().get(pk=self.pk)
-        if based_on_revision is not None and stored.revision != based_on_revision:
-            raise StaleEditError(stored)
-        changed = [
-            name
-            for name in self.EDITABLE_FIELDS
-            if name in changes and getattr(stored, name) != changes[name]
-        ]
-        provisions_changed = provisions is not None and {p.pk for p in provisions} != set(
-            stored.provisions.values_list("pk", flat=True)
-        )
-        if not changed and not provisions_changed:
-            return None
-        for name in changed:
-            setattr(self, name, changes[name])
-        self.revision = stored.revision + 1
-        self.full_clean()
-        self.save()
-        if provisions_changed:
-            self.provisions.set(provisions)
-            changed.append("linked provisions")
-        labels = [
-            str(Demand._meta.get_field(n).verbose_name) if n in self.EDITABLE_FIELDS else n
-            for n in changed
-        ]
-        return Activity.objects.create(
-            negotiation_id=self.negotiation_id,
-            kind=ActivityKind.DEMAND_CHANGE,
-            actor=by,
-            demand=self,
-            stakeholder_id=self.demanded_by_id,
-            summary=f"{self.title}: edited {', '.join(labels)}"[:300],
-        )
-
-    @property
-    def next_statuses(self) -> list[tuple[str, str]]:
-        return [
-            (value, label)
-            for value, label in DemandStatus.choices
-            if value in self.TRANSITIONS[self.status]
-        ]
-
-    @transaction.atomic
-    def change_status(
-        self,
-        new_status: str,
-        *,
-        by: AbstractBaseUser | None,
-        note: str = "",
-        based_on_revision: int | None = None,
-    ) -> Activity:
-        """Move the demand to `new_status` and record it; refuses stale edits like provisions."""
-        return _move_to_status(
-            self,
-            new_status,
-            kind=ActivityKind.DEMAND_CHANGE,
-            by=by,
-            note=note,
-            based_on_revision=based_on_revision,
-            demand=self,
-            stakeholder_id=self.demanded_by_id,
-        )
-
-
-def _unique_slug(model: type[models.Model], negotiation_id: int, title: str) -> str:
-    base = slugify(title)[:70] or "item"
-    slug, n = base, 2
-    while model.objects.filter(negotiation_id=negotiation_id, slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
-
-
-def _move_to_status(
-    item: "Provision | Demand",
-    new_status: str,
-    *,
-    kind: str,
-    by: AbstractBaseUser | None,
-    note: str,
-    based_on_revision: int | None,
-    **subject: object,
-) -> Activity:
-    """The one status-change path for provisions and demands: lock, check, save, record."""
-    model = type(item)
-    if new_status not in {value for value, _ in model._meta.get_field("status").choices}:
-        raise ValueError(f"Unknown status {new_status!r}.")
-    stored = model.objects.select_for_update().get(pk=item.pk)
-    if based_on_revision is not None and stored.revision != based_on_revision:
-        raise StaleEditError(stored)
-    if stored.status == new_status:
-        raise TransitionNotAllowed(f"{stored} is already {stored.get_status_display()}.")
-    if new_status not in model.TRANSITIONS[stored.status]:
-        new_label = dict(model._meta.get_field("status").choices)[new_status]
-        raise TransitionNotAllowed(
-            f"{stored} cannot move from {stored.get_status_display()} to {new_label}."
-        )
-    old_label = stored.get_status_display()
-    item.status = new_status
-    item.revision = stored.revision + 1
-    item.save(update_fields=["status", "revision", "updated_at"])
-    return Activity.objects.create(
-        negotiation_id=item.negotiation_id,
-        kind=kind,
-        actor=by,
-        source="" if by else "system",
-        occurred_at=timezone.now(),
-        summary=f"{item.title}: {old_label} → {item.get_status_display()}",
-        detail=note,
-        from_value=stored.status,
-        to_value=new_status,
-        **subject,
-    )

@@ -1,5 +1,8 @@
 """Roll-call votes and each member's cast, kept as published and normalised."""
 
+from collections import Counter
+from dataclasses import dataclass
+
 from django.db import models
 from django.db.models import Q
 
@@ -127,3 +130,63 @@ class VoteCast(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member.name}: {self.published_as}"
+
+
+# The order a roll call is read in, and the group names staff know (not CastChoice's longer
+# "Other (e.g. a candidate's name)").
+CAST_GROUPS = [
+    (CastChoice.YES, "Yes"),
+    (CastChoice.NO, "No"),
+    (CastChoice.PRESENT, "Present"),
+    (CastChoice.ABSENT, "Not voting"),
+    (CastChoice.OTHER, "Other"),
+]
+
+
+@dataclass
+class CastGroup:
+    """The members who cast one normalised vote, and the wording most of them were printed
+    with (none for "Other", where each cast is its own name)."""
+
+    cast: str
+    label: str
+    casts: list[VoteCast]
+    usual: str
+
+    @property
+    def count(self) -> int:
+        return len(self.casts)
+
+    @property
+    def printed_as(self) -> str:
+        """The chamber's word for the group when it is not the group's name, e.g. "Yea"."""
+        return self.usual if self.usual.lower() != self.label.lower() else ""
+
+
+def group_casts(casts: list[VoteCast]) -> list[CastGroup]:
+    """The roll call's casts by normalised vote, in reading order; empty groups left out."""
+    by_cast: dict[str, list[VoteCast]] = {cast: [] for cast, _ in CAST_GROUPS}
+    for cast in casts:
+        by_cast.setdefault(cast.cast, []).append(cast)
+    groups = []
+    for cast, label in CAST_GROUPS:
+        members = by_cast[cast]
+        if not members:
+            continue
+        usual = ""
+        if cast != CastChoice.OTHER:
+            usual = Counter(c.published_as for c in members).most_common(1)[0][0]
+        groups.append(CastGroup(cast=cast, label=label, casts=members, usual=usual))
+    return groups
+
+
+def casts_match_tally(vote: Vote, groups: list[CastGroup]) -> bool:
+    """Whether the member-by-member record adds up to the yeas and nays the chamber printed
+    (true when there is nothing to compare)."""
+    if vote.yeas is None or not groups:
+        return True
+    counted = {group.cast: group.count for group in groups}
+    return (counted.get(CastChoice.YES, 0), counted.get(CastChoice.NO, 0)) == (
+        vote.yeas,
+        vote.nays,
+    )

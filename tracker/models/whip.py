@@ -11,15 +11,6 @@ from django.db.models import F, Q
 from tracker.models.stakeholders import Stance
 from tracker.models.votes import Chamber
 
-__all__ = [
-    "LinkMeaning",
-    "StanceOverride",
-    "ThresholdRule",
-    "Vacancy",
-    "VoteTarget",
-    "VoteTargetLink",
-]
-
 # Seats in each chamber when every seat is filled; the threshold follows the open vacancies.
 SEATS = {Chamber.SENATE: 100, Chamber.HOUSE: 435}
 

@@ -16,6 +16,7 @@ from tracker.forms import (
     ProvisionFilterForm,
     StatusChangeForm,
 )
+from tracker.funding import changes_since_previous
 from tracker.models import (
     Activity,
     ActivityKind,
@@ -28,7 +29,6 @@ from tracker.models import (
     Vote,
 )
 from tracker.views.access import current_negotiation, permission_needed
-from tracker.views.dashboard import status_counts
 from tracker.views.editing import CONFLICT, add_note, apply_status_change
 
 PAGE_SIZE = 25
@@ -74,7 +74,7 @@ def provision_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "page": page,
             "query": query.urlencode(),
-            "status_counts": status_counts(negotiation.pk),
+            "status_counts": Provision.objects.filter(negotiation=negotiation).status_counts(),
             "can_change": request.user.has_perm("tracker.change_provision"),
         },
         status=400 if filters.errors else 200,
@@ -90,14 +90,12 @@ def provision_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _detail_context(request: HttpRequest, provision: Provision, **extra: object) -> dict:
     versions = list(PackageVersion.objects.filter(negotiation_id=provision.negotiation_id))
     lines = {line.version_id: line for line in provision.lines.all()}
-    comparison, previous = [], None
-    for version in versions:
-        line = lines.get(version.pk)
-        amount = line.amount if line else None
-        change = amount - previous if amount is not None and previous is not None else None
-        comparison.append({"version": version, "line": line, "change": change})
-        if amount is not None:
-            previous = amount
+    in_order = [lines.get(version.pk) for version in versions]
+    changes = changes_since_previous([line.amount if line else None for line in in_order])
+    comparison = [
+        {"version": version, "line": line, "change": change}
+        for version, line, (change, _) in zip(versions, in_order, changes, strict=True)
+    ]
     bills = Bill.objects.filter(versions__lines__provision=provision).distinct()
     context = {
         "provision": provision,
@@ -161,7 +159,9 @@ def provision_status(request: HttpRequest, pk: int) -> HttpResponse:
                 "form": form,
                 "conflict": conflict,
                 "can_change": True,
-                "status_counts": status_counts(provision.negotiation_id),
+                "status_counts": Provision.objects.filter(
+                    negotiation_id=provision.negotiation_id
+                ).status_counts(),
             },
             status=status,
         )

@@ -1,20 +1,13 @@
-from dataclasses import dataclass
-from datetime import date
-from functools import cached_property
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
-from tracker.exports import csv_response
-from tracker.forms import GridFilterForm, NoteForm, PositionForm, StakeholderFilterForm
+from tracker.forms import NoteForm, PositionForm, StakeholderFilterForm
 from tracker.models import (
     Activity,
     ActivityKind,
@@ -22,18 +15,13 @@ from tracker.models import (
     Negotiation,
     Position,
     Provision,
-    ProvisionKind,
     Stakeholder,
-    StakeholderKind,
-    Stance,
     VoteCast,
 )
 from tracker.views.access import current_negotiation, permission_needed
 from tracker.views.editing import add_note
 
 PAGE_SIZE = 50
-GRID_COLUMNS = 16
-GRID_ROWS = 120
 
 
 def _get_stakeholder(pk: int) -> Stakeholder:
@@ -153,136 +141,3 @@ def stakeholder_note(request: HttpRequest, pk: int) -> HttpResponse:
         context = _detail_context(request, stakeholder, note_form=refused)
         return TemplateResponse(request, "stakeholders/detail.html", context, status=422)
     return redirect(stakeholder.get_absolute_url())
-
-
-@login_required
-def position_grid(request: HttpRequest) -> HttpResponse:
-    """Stakeholders down the side, key provisions and demands across, current stance in each
-    cell. Four queries whatever the size: stakeholders, provisions, demands, positions."""
-    negotiation = current_negotiation()
-    filters = GridFilterForm(request.GET or None)
-    show = filters.cleaned_data["show"] if filters.is_valid() else ""
-    grid = build_position_grid(negotiation, show or "senators")
-    template = "positions/grid.html#grid" if request.htmx else "positions/grid.html"
-    context = {"filters": filters, "show": show or "senators", **grid}
-    return render(request, template, context, status=400 if filters.errors else 200)
-
-
-@login_required
-def position_grid_csv(request: HttpRequest) -> HttpResponse:
-    """The grid as the page shows it, for a spreadsheet."""
-    negotiation = current_negotiation()
-    filters = GridFilterForm(request.GET or None)
-    show = (filters.cleaned_data["show"] if filters.is_valid() else "") or "senators"
-    grid = build_position_grid(negotiation, show)
-    header = ["Stakeholder", *(target.title for _, _, target in grid["columns"])]
-    rows = [[str(row.person), *(cell.text for cell in row.cells)] for row in grid["rows"]]
-    return csv_response(f"positions-{negotiation.slug}-{show}.csv", header, rows)
-
-
-def build_position_grid(negotiation: Negotiation, show: str) -> dict:
-    """The grid's rows, columns and cells for one filter ("senators", "house", a party, "all")."""
-    people = Stakeholder.objects.all()
-    if show == "senators":
-        people = people.filter(kind=StakeholderKind.SENATOR)
-    elif show == "house":
-        people = people.filter(kind=StakeholderKind.REPRESENTATIVE)
-    elif show in {"D", "R", "I"}:
-        people = people.filter(party=show)
-    on_provisions = Position.objects.filter(
-        provision__negotiation=negotiation, stakeholder__in=people
-    )
-    on_demands = Position.objects.filter(demand__negotiation=negotiation, stakeholder__in=people)
-    # The key columns: whole packages first, then the most-discussed provisions and demands.
-    busiest = dict(
-        on_provisions.values_list("provision")
-        .annotate(n=Count("id"))
-        .order_by("-n", "provision")
-        .values_list("provision", "n")[:GRID_COLUMNS]
-    )
-    provisions = sorted(
-        Provision.objects.filter(pk__in=busiest),
-        key=lambda p: (p.kind != ProvisionKind.PACKAGE, -busiest[p.pk], p.title),
-    )
-    busiest_demands = dict(
-        on_demands.values_list("demand")
-        .annotate(n=Count("id"))
-        .order_by("-n", "demand")
-        .values_list("demand", "n")[: max(GRID_COLUMNS - len(provisions), 4)]
-    )
-    demands = sorted(
-        Demand.objects.filter(pk__in=busiest_demands),
-        key=lambda d: (-busiest_demands[d.pk], d.title),
-    )
-    people = list(
-        people.filter(
-            Exists(on_provisions.filter(stakeholder=OuterRef("pk")))
-            | Exists(on_demands.filter(stakeholder=OuterRef("pk")))
-        ).order_by("name")[:GRID_ROWS]
-    )
-    current = (
-        Position.objects.filter(stakeholder__in=[person.pk for person in people])
-        .filter(Q(provision__in=busiest) | Q(demand__in=busiest_demands))
-        .current()
-        .only("id", "stakeholder_id", "provision_id", "demand_id", "stance", "as_of", "source_url")
-    )
-    labels = dict(Stance.choices)
-    cells = {
-        (
-            p.stakeholder_id,
-            "provision" if p.provision_id else "demand",
-            p.provision_id or p.demand_id,
-        ): GridCell(stance=p.stance, label=labels[p.stance], as_of=p.as_of, source_url=p.source_url)
-        for p in current
-    }
-    columns = [("provision", p.pk, p) for p in provisions] + [("demand", d.pk, d) for d in demands]
-    rows = [
-        GridRow(person, [cells.get((person.pk, kind, pk), UNKNOWN_CELL) for kind, pk, _ in columns])
-        for person in people
-    ]
-    return {"columns": columns, "rows": rows}
-
-
-@dataclass(frozen=True)
-class GridCell:
-    """One cell, worked out here so the template does no lookups for thousands of cells."""
-
-    stance: str
-    label: str
-    as_of: date | None = None
-    source_url: str = ""
-
-    @property
-    def text(self) -> str:
-        """The cell in words, as the page reads: the stance, and whether it has a source."""
-        return f"{self.label} (unsourced)" if self.as_of and not self.source_url else self.label
-
-    @cached_property
-    def html(self) -> SafeString:
-        """The cell's markup: the stance in words, linked to its source if any. Worked out once
-        per cell (the grid has thousands at scale); format_html escapes every value."""
-        badge = format_html('<span class="stance stance-{}">{}</span>', self.stance, self.label)
-        if self.source_url:
-            return format_html(
-                '<a href="{}" rel="noopener noreferrer" title="As of {}">{}</a>',
-                self.source_url,
-                f"{self.as_of:%b} {self.as_of.day}, {self.as_of.year}",
-                badge,
-            )
-        if self.as_of:
-            return format_html('{} <span class="badge unsourced">unsourced</span>', badge)
-        return badge
-
-
-UNKNOWN_CELL = GridCell(stance="unknown", label="Unknown")
-
-
-@dataclass
-class GridRow:
-    person: Stakeholder
-    cells: list[GridCell]
-
-    @property
-    def cells_html(self) -> SafeString:
-        # One string per row: the template does one lookup per row, not one per cell.
-        return format_html_join("", "<td>{}</td>", ((cell.html,) for cell in self.cells))

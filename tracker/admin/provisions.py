@@ -1,0 +1,93 @@
+"""Provisions and their amounts per version; status changes go through the workflow."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from tracker.models import (
+    Provision,
+    ProvisionStatus,
+    TransitionNotAllowed,
+    VersionLine,
+)
+
+
+class VersionLineInline(admin.TabularInline):
+    model = VersionLine
+    extra = 0
+    fields = ["version", "amount", "inclusion", "is_confirmed", "note"]
+    autocomplete_fields = ["version"]
+
+
+class WorkflowStatusForm(forms.ModelForm):
+    """Refuses a status the workflow does not allow from the stored one."""
+
+    def clean_status(self) -> str:
+        new_status = self.cleaned_data["status"]
+        stored = self.instance
+        if (
+            stored.pk
+            and new_status != stored.status
+            and new_status not in stored.TRANSITIONS[stored.status]
+        ):
+            raise forms.ValidationError(
+                f"The workflow does not allow {stored.get_status_display()} → "
+                f"{dict(self.fields['status'].choices)[new_status]}."
+            )
+        return new_status
+
+
+def _status_action(status: ProvisionStatus):
+    def change_to_status(modeladmin, request: HttpRequest, queryset: QuerySet[Provision]) -> None:
+        changed, refused = 0, []
+        for provision in queryset:
+            if provision.status == status:
+                continue
+            try:
+                provision.change_status(status, by=request.user, note="Bulk change in the admin")
+            except TransitionNotAllowed as error:
+                refused.append(str(error))
+                continue
+            changed += 1
+        modeladmin.message_user(
+            request, f"{changed} provision(s) moved to {status.label}.", messages.SUCCESS
+        )
+        for reason in refused:
+            modeladmin.message_user(request, f"Not changed: {reason}", messages.WARNING)
+
+    change_to_status.__name__ = f"mark_{status.value}"
+    return admin.action(description=f"Change status to: {status.label}")(change_to_status)
+
+
+@admin.register(Provision)
+class ProvisionAdmin(SimpleHistoryAdmin):
+    form = WorkflowStatusForm
+    list_display = ["title", "kind", "category", "status", "unit", "owner", "updated_at"]
+    list_filter = ["kind", "category", "status", "negotiation"]
+    search_fields = ["title", "slug", "description"]
+    autocomplete_fields = ["negotiation", "parent", "version", "owner"]
+    readonly_fields = ["revision", "created_at", "updated_at"]
+    list_select_related = ["owner", "negotiation"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [VersionLineInline]
+    actions = [_status_action(status) for status in ProvisionStatus]
+
+    def save_model(self, request: HttpRequest, obj: Provision, form, change: bool) -> None:
+        if change and "status" in form.changed_data:
+            new_status = obj.status
+            obj.status = form.initial["status"]
+            super().save_model(request, obj, form, change)
+            obj.change_status(new_status, by=request.user, note="Changed in the admin")
+        else:
+            super().save_model(request, obj, form, change)
+
+
+@admin.register(VersionLine)
+class VersionLineAdmin(admin.ModelAdmin):
+    list_display = ["provision", "version", "amount", "inclusion", "is_confirmed"]
+    list_filter = ["inclusion", "is_confirmed", "version"]
+    search_fields = ["provision__title", "note"]
+    autocomplete_fields = ["provision", "version"]
+    list_select_related = ["provision", "version"]

@@ -1,0 +1,71 @@
+"""The one status-change path for provisions and demands: a fixed workflow of allowed moves,
+and no lost update (an edit says which revision it was based on)."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+from django.utils import timezone
+from django.utils.text import slugify
+
+from tracker.models.activity import Activity
+
+
+class StaleEditError(Exception):
+    """The edit was based on an older revision than the one stored: someone changed it first."""
+
+    def __init__(self, current: models.Model) -> None:
+        self.current = current
+        super().__init__(f"{current} was changed by someone else since you loaded it.")
+
+
+class TransitionNotAllowed(ValueError):
+    """The workflow does not allow this move (e.g. out of Enacted)."""
+
+
+def unique_slug(model: type[models.Model], negotiation_id: int, title: str) -> str:
+    base = slugify(title)[:70] or "item"
+    slug, n = base, 2
+    while model.objects.filter(negotiation_id=negotiation_id, slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def move_to_status(
+    item: models.Model,
+    new_status: str,
+    *,
+    kind: str,
+    by: AbstractBaseUser | None,
+    note: str,
+    based_on_revision: int | None,
+    **subject: object,
+) -> Activity:
+    """The one status-change path for provisions and demands: lock, check, save, record."""
+    model = type(item)
+    if new_status not in {value for value, _ in model._meta.get_field("status").choices}:
+        raise ValueError(f"Unknown status {new_status!r}.")
+    stored = model.objects.select_for_update().get(pk=item.pk)
+    if based_on_revision is not None and stored.revision != based_on_revision:
+        raise StaleEditError(stored)
+    if stored.status == new_status:
+        raise TransitionNotAllowed(f"{stored} is already {stored.get_status_display()}.")
+    if new_status not in model.TRANSITIONS[stored.status]:
+        new_label = dict(model._meta.get_field("status").choices)[new_status]
+        raise TransitionNotAllowed(
+            f"{stored} cannot move from {stored.get_status_display()} to {new_label}."
+        )
+    old_label = stored.get_status_display()
+    item.status = new_status
+    item.revision = stored.revision + 1
+    item.save(update_fields=["status", "revision", "updated_at"])
+    return Activity.objects.create(
+        negotiation_id=item.negotiation_id,
+        kind=kind,
+        actor=by,
+        source="" if by else "system",
+        occurred_at=timezone.now(),
+        summary=f"{item.title}: {old_label} → {item.get_status_display()}",
+        detail=note,
+        from_value=stored.status,
+        to_value=new_status,
+        **subject,
+    )
