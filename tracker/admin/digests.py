@@ -1,4 +1,4 @@
-"""Admin registrations for the digests models: watches, preferences and the delivery record."""
+"""Digests: watches, preferences and the delivery record."""
 
 from django.contrib import admin
 

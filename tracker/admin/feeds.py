@@ -1,9 +1,9 @@
-"""Admin registrations for the feeds models: runs are read-only records of what happened."""
+"""Feed runs and the documents they fetched: read-only records of what happened."""
 
 from django.contrib import admin
 from django.http import HttpRequest
 
-from tracker.models import Amendment, Cosponsor, FeedDocument, FeedRun
+from tracker.models import FeedDocument, FeedRun
 
 
 @admin.register(FeedRun)
@@ -38,21 +38,3 @@ class FeedDocumentAdmin(admin.ModelAdmin):
     list_display = ["url", "etag", "last_modified", "fetched_at", "changed_at"]
     search_fields = ["url"]
     readonly_fields = ["url", "etag", "last_modified", "sha256", "fetched_at", "changed_at"]
-
-
-@admin.register(Amendment)
-class AmendmentAdmin(admin.ModelAdmin):
-    list_display = ["label", "bill", "purpose", "latest_action_on", "latest_action_text"]
-    list_filter = ["congress", "amendment_type"]
-    search_fields = ["=number", "purpose", "description", "latest_action_text"]
-    autocomplete_fields = ["bill"]
-    list_select_related = ["bill"]
-
-
-@admin.register(Cosponsor)
-class CosponsorAdmin(admin.ModelAdmin):
-    list_display = ["full_name", "bill", "party", "state", "sponsored_on", "withdrawn_on"]
-    list_filter = ["party", "is_original"]
-    search_fields = ["full_name", "=bioguide_id"]
-    autocomplete_fields = ["bill", "member"]
-    list_select_related = ["bill"]

@@ -1,4 +1,4 @@
-"""Admin registrations for the analysis models: vote targets (with what they are about),
+"""Whip counts: vote targets (with what they are about),
 vacancies, and the whip overrides staff set from the board."""
 
 from django.contrib import admin
