@@ -339,6 +339,15 @@ LEGISLATORS_URL = env_str(
 FEED_CONNECT_TIMEOUT = env_int("FEED_CONNECT_TIMEOUT", 10)
 FEED_READ_TIMEOUT = env_int("FEED_READ_TIMEOUT", 30)
 FEED_MAX_BYTES = env_int("FEED_MAX_BYTES", 20 * 1024 * 1024)
+# One download, redirects included, in all: the timeouts above are per read, which a server
+# sending a byte every few seconds never trips.
+FEED_TOTAL_TIMEOUT = env_int("FEED_TOTAL_TIMEOUT", 60)
+# Without REDIS_URL, "Refresh now" runs the refresh inside the web request: it stops after this
+# many seconds (and is recorded as failed), well before gunicorn's 30-second worker timeout.
+FEED_IN_REQUEST_TIMEOUT = env_int("FEED_IN_REQUEST_TIMEOUT", 15)
+# Redirects are followed within the same scheme, host and port only, or to these origins
+# ("https://host:port", comma-separated).
+FEED_REDIRECT_ALLOWED_ORIGINS = env_list("FEED_REDIRECT_ALLOWED_ORIGINS", "")
 # Broker calls made from web requests give up quickly, so no page waits on a hung Redis.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

@@ -8,7 +8,7 @@ the run and keeps every stored row as it was; a transient one is re-raised for t
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,7 +16,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tracker.feeds import congress, house, legislators, senate
-from tracker.feeds.client import FeedError, FeedResponse, FeedUnavailable
+from tracker.feeds.client import (
+    FeedError,
+    FeedResponse,
+    FeedUnavailable,
+    check_time_left,
+    time_limit,
+)
 from tracker.feeds.ingest import (
     CREATED,
     UNCHANGED,
@@ -66,7 +72,8 @@ def enqueue_refresh(source: str, *, user: object = None) -> FeedRun:
 
     The broker is given one short try (2-second timeouts, no publish retries) and the result
     store is not touched, so a request never waits on a dead or hung Redis; QueueUnavailable
-    then says so and the run is failed.
+    then says so and the run is failed. Without a broker the refresh runs here, in the request,
+    and stops after FEED_IN_REQUEST_TIMEOUT seconds.
     """
     from tracker import tasks  # the tasks module imports this one
 
@@ -82,12 +89,21 @@ def enqueue_refresh(source: str, *, user: object = None) -> FeedRun:
         # Someone saw something new on Congress.gov: ask for every bill (a few requests), since
         # the bill list misses a change that moved only the text's update date.
         kwargs["recheck_all"] = True
+    # Without a broker the task runs eagerly, here in the web request: unbounded, a slow feed
+    # held the worker until gunicorn killed it (a 500) and left the run `running`.
+    seconds = settings.FEED_IN_REQUEST_TIMEOUT
+    reason = (
+        f"a refresh inside a web request stops after {seconds} s (there is no task queue: set "
+        "REDIS_URL, or run manage.py refresh_feeds)"
+    )
+    eager = task.app.conf.task_always_eager
     try:
-        # The run is the task's record, so nothing reads its Celery result. Without
-        # ignore_result, Celery first subscribes to that result in Redis (the result store),
-        # which has none of the broker's short timeouts: it retries 20 times, each waiting up to
-        # 120 s on a hung Redis, before the task is even published.
-        task.apply_async(kwargs=kwargs, retry=False, ignore_result=True)
+        with time_limit(seconds, reason) if eager else nullcontext():
+            # The run is the task's record, so nothing reads its Celery result. Without
+            # ignore_result, Celery first subscribes to that result in Redis (the result
+            # store), which has none of the broker's short timeouts: it retries 20 times, each
+            # waiting up to 120 s on a hung Redis, before the task is even published.
+            task.apply_async(kwargs=kwargs, retry=False, ignore_result=True)
     except Exception as error:  # kombu raises several unrelated types for a dead broker
         run.refresh_from_db()
         if run.status == FeedRunStatus.QUEUED:
@@ -131,6 +147,7 @@ class RunRecorder:
         self.flush()
 
     def step(self) -> None:
+        check_time_left()  # a run given a time limit stops between items too, not only on HTTP
         self.run.progress_done += 1
         self._unsaved += 1
         if self._unsaved >= _FLUSH_EVERY:
