@@ -29,7 +29,7 @@ lint: sync
 
 seed-scale: sync
 	$(UV) run python manage.py migrate --no-input
-	$(UV) run python manage.py seed_scale
+	$(UV) run python -m tests.bench.seed_scale
 
 worker: sync
 	$(UV) run celery -A tracker worker --loglevel=info

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests.factories import make_user
+from tests.pages import ARTIFACTS
 from tracker import roles
 from tracker.celery import app as celery_app
 
@@ -93,3 +94,31 @@ def demo(db: None):
 
     negotiation, _ = load_demo()
     return negotiation
+
+
+@pytest.fixture
+def demo_targets(demo) -> tuple:
+    """The demo's two whip boards: the Feb 7, 2024 cloture vote and the Apr 23 concurrence."""
+    from tracker.models import VoteTarget
+
+    cloture, concur = VoteTarget.objects.filter(negotiation=demo).order_by("expected_on")
+    return cloture, concur
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator:
+    """Debian's Chromium, driven by Playwright, headless and off the network."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # here are not inside it, and the live server's are in its own thread, so Django's
+    # async-safety guard does not apply.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()

@@ -9,10 +9,14 @@ from django.contrib.auth.models import Group
 
 from tracker import roles
 from tracker.models import (
+    Demand,
     Negotiation,
     PackageVersion,
     Provision,
     Stakeholder,
+    Vote,
+    VoteTarget,
+    VoteTargetLink,
 )
 
 _serial = count(1)
@@ -80,3 +84,37 @@ def make_stakeholder(**fields) -> Stakeholder:
         "state": "CT",
     }
     return Stakeholder.objects.create(**defaults | fields)
+
+
+def make_demand(negotiation: Negotiation | None = None, **fields) -> Demand:
+    n = next(_serial)
+    defaults = {"slug": f"demand-{n}", "title": f"Demand {n}", "asks": "A change in the law"}
+    return Demand.objects.create(negotiation=negotiation or make_negotiation(), **defaults | fields)
+
+
+def make_vote(**fields) -> Vote:
+    n = next(_serial)
+    defaults = {
+        "chamber": "senate",
+        "congress": 118,
+        "session": 2,
+        "roll_number": n,
+        "voted_on": date(2024, 2, 7),
+        "question": f"On the motion (roll call {n})",
+        "result": "Motion Agreed to",
+    }
+    return Vote.objects.create(**defaults | fields)
+
+
+def make_vote_target(negotiation: Negotiation | None = None, **fields) -> VoteTarget:
+    defaults = {"motion": "Cloture on the motion to proceed"}
+    return VoteTarget.objects.create(
+        negotiation=negotiation or make_negotiation(), **defaults | fields
+    )
+
+
+def link_to_target(target: VoteTarget, **fields) -> VoteTargetLink:
+    """Link `target` to a provision or demand (a new provision unless one is given)."""
+    if "provision" not in fields and "demand" not in fields:
+        fields["provision"] = make_provision(target.negotiation)
+    return VoteTargetLink.objects.create(target=target, **fields)

@@ -1,7 +1,13 @@
-"""Every staff page, form and export of the demo negotiation, for tests that walk them all."""
+"""Every staff page, form and export of the demo negotiation, for tests that walk them all, and
+where the browser tests keep their screenshots."""
+
+from pathlib import Path
 
 from tracker.models import Bill, Demand, Negotiation, Provision, Stakeholder, Vote
 from tracker.models.whip import VoteTarget
+
+# Screenshots the browser tests take, for a person to look at.
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 def staff_pages(demo: Negotiation) -> list[str]:

@@ -2,37 +2,22 @@
 dashboard's timeline."""
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from allauth.mfa.totp.internal.auth import hotp_value
 
 from tests.factories import PASSWORD, TOTP_SECRET, make_user
+from tests.pages import ARTIFACTS
 from tracker import roles
 from tracker.demo import load_demo
 from tracker.models import Activity, ActivityKind, Provision
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
 
 @pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the live server's ORM calls
-    # happen in its own thread, so Django's async-safety guard does not apply here.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        yield page
-        browser.close()
+def page(browser):
+    return browser.new_page(viewport={"width": 1280, "height": 900})
 
 
 def test_an_admin_moves_provisions_and_sees_it_on_the_dashboard(live_server, page) -> None:
@@ -64,5 +49,4 @@ def test_an_admin_moves_provisions_and_sees_it_on_the_dashboard(live_server, pag
     timeline = page.locator(".timeline").inner_text()
     for provision in dropped:
         assert f"{provision.title}: Dropped → In negotiation" in timeline
-    ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-after-bulk-change.png"), full_page=True)

@@ -1,35 +1,15 @@
 """A new staff member in a real browser: log in, find a provision, change its status without a
 page reload, record a senator's position; a Viewer finds no edit controls."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from tests.factories import PASSWORD, make_user
+from tests.pages import ARTIFACTS
 from tracker import roles
 from tracker.demo import load_demo
 from tracker.models import Activity, ActivityKind, Position, Provision, Stakeholder, Stance
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # here are not inside it, so Django's async guard does not apply.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -38,7 +18,6 @@ def staff(live_server) -> str:
     load_demo()
     make_user("eddie", role=roles.EDITOR)
     make_user("vera", role=roles.VIEWER)
-    ARTIFACTS.mkdir(exist_ok=True)
     return live_server.url
 
 

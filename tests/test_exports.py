@@ -10,7 +10,6 @@ import pytest
 from tests.factories import make_negotiation, make_provision, make_stakeholder
 from tracker.exports import csv_response, neutralise
 from tracker.models.whip import VoteTarget, VoteTargetLink
-from tracker.whip import ensure_demo_targets
 
 
 def _read(response) -> list[list[str]]:
@@ -100,8 +99,8 @@ def test_the_funding_csv_has_the_pages_figures(client, viewer, demo) -> None:
 
 
 @pytest.mark.django_db
-def test_the_demo_whip_csv_downloads_for_a_viewer(client, viewer, demo) -> None:
-    cloture, _ = ensure_demo_targets(demo)
+def test_the_demo_whip_csv_downloads_for_a_viewer(client, viewer, demo, demo_targets) -> None:
+    cloture, _ = demo_targets
     client.force_login(viewer)
 
     response = client.get(f"/whip/{cloture.pk}/board.csv", {"as_of": "2024-02-06"})

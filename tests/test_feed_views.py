@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from django.urls import reverse
 
-from tracker.broker_outage import HungRedis, celery_on_redis
+from tests.broker_outage import HungRedis, celery_on_redis
 from tracker.feeds import sync
 from tracker.models import FeedRun
 
@@ -119,7 +119,7 @@ def dead_redis(request: pytest.FixtureRequest) -> Iterator[str]:
 def test_with_redis_down_or_hung_refresh_says_the_queue_is_unavailable(
     client, editor, dead_redis
 ) -> None:
-    # No duration is asserted (tracker/bench/broker.py measures it): the broker's short timeouts
+    # No duration is asserted (tests/bench/broker.py measures it): the broker's short timeouts
     # end the request, and a request that blocked on Redis would hang this test.
     client.force_login(editor)
     with celery_on_redis(dead_redis):

@@ -6,8 +6,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.bench.scale import SCALE_SLUG, ScaleSize, seed_scale
 from tracker.models import Bill, Demand, Negotiation, Provision, Stakeholder, Vote
-from tracker.scale import SCALE_SLUG, ScaleSize, seed_scale
 
 pytestmark = pytest.mark.django_db
 

@@ -1,11 +1,10 @@
 """`seed_scale` builds a large synthetic negotiation beside the real one, and rebuilds it."""
 
 import pytest
-from django.core.management import call_command
 from django.db.models import Count, Q
 
+from tests.bench.scale import SCALE_CONGRESS, SCALE_SLUG, ScaleSize, seed_scale
 from tracker.models import Activity, Negotiation, Position, Stakeholder, Vote, VoteCast
-from tracker.scale import SCALE_CONGRESS, SCALE_SLUG, ScaleSize, seed_scale
 
 pytestmark = pytest.mark.django_db
 
@@ -59,18 +58,20 @@ def test_running_it_again_replaces_the_scale_data_and_leaves_the_real_record(dem
     assert Negotiation.objects.filter(pk=demo.pk).exists()
 
 
-def test_the_command_prints_what_it_built_and_how_long_it_took(capsys) -> None:
-    call_command(
-        "seed_scale",
-        "--senators=4",
-        "--representatives=6",
-        "--others=2",
-        "--provisions=5",
-        "--demands=2",
-        "--positions=30",
-        "--votes=4",
-        "--activities=50",
+def test_the_script_prints_each_step_what_it_built_and_how_long_it_took(capsys) -> None:
+    from tests.bench.seed_scale import build
+
+    size = ScaleSize(
+        senators=4,
+        representatives=6,
+        others=2,
+        provisions=5,
+        demands=2,
+        positions=30,
+        votes=4,
+        activities=50,
     )
-    output = capsys.readouterr().out
+    output = build(size) + capsys.readouterr().out
+    assert "seed_scale: 30 positions" in output
     assert "12 stakeholders, 5 provisions, 2 demands, 30 positions" in output
     assert "seed_scale took" in output

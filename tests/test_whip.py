@@ -5,8 +5,14 @@ from datetime import date
 
 import pytest
 
-from tests.factories import make_negotiation, make_provision, make_stakeholder, make_user
+from tests.factories import (
+    link_to_target,
+    make_stakeholder,
+    make_user,
+    make_vote_target,
+)
 from tracker import roles
+from tracker.demo import load_demo
 from tracker.models import Demand, Position, Vote, VoteCast
 from tracker.models.whip import (
     LinkMeaning,
@@ -14,11 +20,9 @@ from tracker.models.whip import (
     ThresholdRule,
     Vacancy,
     VoteTarget,
-    VoteTargetLink,
 )
 from tracker.whip import (
     build_board,
-    ensure_demo_targets,
     predicted_vs_actual,
     target_threshold,
     threshold_for,
@@ -118,7 +122,7 @@ def test_it_decides_a_recorded_senate_vote_by_the_rule(
 
 @pytest.mark.django_db
 def test_vacancies_are_data_and_the_threshold_follows_them() -> None:
-    target = _target()
+    target = make_vote_target()
     Vacancy.objects.create(chamber="senate", state="CA", vacated_on=date(2023, 9, 29))
     Vacancy.objects.create(
         chamber="senate", state="OH", vacated_on=date(2023, 1, 1), filled_on=date(2023, 6, 1)
@@ -134,26 +138,14 @@ def test_vacancies_are_data_and_the_threshold_follows_them() -> None:
 # Stance derivation ------------------------------------------------------------------------------
 
 
-def _target(**fields) -> VoteTarget:
-    negotiation = fields.pop("negotiation", None) or make_negotiation()
-    defaults = {"negotiation": negotiation, "motion": "Cloture on the motion to proceed"}
-    return VoteTarget.objects.create(**defaults | fields)
-
-
-def _link(target: VoteTarget, **fields) -> VoteTargetLink:
-    if "provision" not in fields and "demand" not in fields:
-        fields["provision"] = make_provision(target.negotiation)
-    return VoteTargetLink.objects.create(target=target, **fields)
-
-
 def _call(board, member):
     return next(call for call in board.calls if call.member == member)
 
 
 @pytest.mark.django_db
 def test_the_latest_position_on_any_linked_item_counts() -> None:
-    target = _target()
-    deal, authority = _link(target), _link(target)
+    target = make_vote_target()
+    deal, authority = link_to_target(target), link_to_target(target)
     senator = make_stakeholder()
     senator.record_position(stance="firm_oppose", as_of=date(2024, 1, 10), provision=deal.provision)
     senator.record_position(
@@ -168,8 +160,8 @@ def test_the_latest_position_on_any_linked_item_counts() -> None:
 
 @pytest.mark.django_db
 def test_same_day_conflicts_count_the_stance_least_favourable_to_yes() -> None:
-    target = _target()
-    deal, authority = _link(target), _link(target)
+    target = make_vote_target()
+    deal, authority = link_to_target(target), link_to_target(target)
     senator = make_stakeholder()
     senator.record_position(stance="firm_support", as_of=date(2024, 2, 1), provision=deal.provision)
     senator.record_position(
@@ -181,11 +173,11 @@ def test_same_day_conflicts_count_the_stance_least_favourable_to_yes() -> None:
 
 @pytest.mark.django_db
 def test_support_for_an_item_that_means_no_counts_as_no() -> None:
-    target = _target()
+    target = make_vote_target()
     demand = Demand.objects.create(
         negotiation=target.negotiation, slug="hr2", title="H.R. 2 or nothing", asks="H.R. 2"
     )
-    _link(target, demand=demand, support_means=LinkMeaning.SUPPORT_MEANS_NO)
+    link_to_target(target, demand=demand, support_means=LinkMeaning.SUPPORT_MEANS_NO)
     senator = make_stakeholder()
     senator.record_position(stance="firm_support", as_of=date(2024, 2, 1), demand=demand)
 
@@ -195,8 +187,8 @@ def test_support_for_an_item_that_means_no_counts_as_no() -> None:
 @pytest.mark.django_db
 def test_an_override_replaces_the_derived_stance_until_cleared(groups: dict) -> None:
     staffer = make_user("whip", role=roles.EDITOR)
-    target = _target()
-    deal = _link(target)
+    target = make_vote_target()
+    deal = link_to_target(target)
     senator = make_stakeholder()
     senator.record_position(stance="firm_oppose", as_of=date(2024, 1, 10), provision=deal.provision)
     StanceOverride.objects.create(
@@ -222,8 +214,8 @@ def test_an_override_replaces_the_derived_stance_until_cleared(groups: dict) -> 
 
 @pytest.mark.django_db
 def test_members_without_positions_are_unknown_and_old_positions_are_stale() -> None:
-    target = _target(stale_after_days=14)
-    deal = _link(target)
+    target = make_vote_target(stale_after_days=14)
+    deal = link_to_target(target)
     quiet, talked_long_ago = make_stakeholder(), make_stakeholder()
     talked_long_ago.record_position(
         stance="undecided", as_of=date(2024, 1, 1), provision=deal.provision
@@ -241,8 +233,8 @@ def test_members_without_positions_are_unknown_and_old_positions_are_stale() -> 
 
 @pytest.mark.django_db
 def test_the_board_as_of_a_day_before_and_after_a_position_change() -> None:
-    target = _target()
-    deal = _link(target)
+    target = make_vote_target()
+    deal = link_to_target(target)
     senators = [make_stakeholder(party="R", state="OK") for _ in range(3)]
     for senator in senators:
         senator.record_position(
@@ -267,8 +259,8 @@ def test_the_board_as_of_a_day_before_and_after_a_position_change() -> None:
 
 @pytest.mark.django_db
 def test_filters_narrow_the_lists_but_not_the_count() -> None:
-    target = _target()
-    deal = _link(target)
+    target = make_vote_target()
+    deal = link_to_target(target)
     oklahoman = make_stakeholder(party="R", state="OK")
     connecticut = make_stakeholder(party="D", state="CT")
     for senator in (oklahoman, connecticut):
@@ -285,8 +277,8 @@ def test_filters_narrow_the_lists_but_not_the_count() -> None:
 
 @pytest.mark.django_db
 def test_the_board_reads_a_fixed_number_of_queries(django_assert_max_num_queries) -> None:
-    target = _target()
-    deal = _link(target)
+    target = make_vote_target()
+    deal = link_to_target(target)
     for n in range(30):
         senator = make_stakeholder()
         for day in (1, 2, 3):
@@ -305,8 +297,8 @@ def test_the_board_reads_a_fixed_number_of_queries(django_assert_max_num_queries
 
 @pytest.mark.django_db
 def test_it_checks_the_projection_against_yea_nay_present_and_not_voting() -> None:
-    target = _target()
-    deal = _link(target)
+    target = make_vote_target()
+    deal = link_to_target(target)
     names = ["Hit", "Miss", "Surprise", "Present", "Absent", "Uncalled"]
     people = {
         name: make_stakeholder(name=name, party="R" if name != "Hit" else "D") for name in names
@@ -366,9 +358,13 @@ def test_it_checks_the_projection_against_yea_nay_present_and_not_voting() -> No
 
 
 @pytest.mark.django_db
-def test_the_demo_cloture_vote_is_projected_from_the_day_before(demo) -> None:
-    cloture, concur = ensure_demo_targets(demo)
-    assert ensure_demo_targets(demo) == [cloture, concur]
+def test_the_demo_cloture_vote_is_projected_from_the_day_before(demo, demo_targets) -> None:
+    cloture, concur = demo_targets
+    load_demo()  # loading again changes nothing
+    assert list(VoteTarget.objects.filter(negotiation=demo).order_by("expected_on")) == [
+        cloture,
+        concur,
+    ]
 
     scorecard = predicted_vs_actual(cloture)
 
@@ -389,8 +385,8 @@ def test_the_demo_cloture_vote_is_projected_from_the_day_before(demo) -> None:
 
 
 @pytest.mark.django_db
-def test_the_demo_april_vote_is_predicted_by_the_february_roll_calls(demo) -> None:
-    _, concur = ensure_demo_targets(demo)
+def test_the_demo_april_vote_is_predicted_by_the_february_roll_calls(demo, demo_targets) -> None:
+    _, concur = demo_targets
 
     scorecard = predicted_vs_actual(concur)
 

@@ -1,38 +1,24 @@
 """In a real browser: an editor records a senator's position on the whip board and watches the
 count move without a page load."""
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import Client
 
 from tests.factories import make_negotiation, make_provision, make_stakeholder, make_user
+from tests.pages import ARTIFACTS
 from tracker import roles
 from tracker.models import Position
 from tracker.models.whip import VoteTarget, VoteTargetLink
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
 
 @pytest.fixture
-def browser_context(monkeypatch: pytest.MonkeyPatch) -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the live server's ORM calls
-    # happen in its own thread, so Django's async-safety guard does not apply here.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser.new_context(viewport={"width": 1280, "height": 1000})
-        browser.close()
+def browser_context(browser):
+    return browser.new_context(viewport={"width": 1280, "height": 1000})
 
 
 def _log_in(context, live_server, user) -> None:
@@ -82,5 +68,4 @@ def test_an_editor_records_a_position_and_the_count_moves(live_server, browser_c
     position = Position.objects.get(stakeholder=lankford)
     assert (position.stance, position.recorded_by_id) == ("lean_support", editor.pk)
 
-    ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "whip-board-after-recording.png"), full_page=True)

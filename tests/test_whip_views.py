@@ -7,7 +7,6 @@ from django.utils import timezone
 from tests.factories import make_negotiation, make_provision, make_stakeholder
 from tracker.models import Activity, Demand, Position
 from tracker.models.whip import StanceOverride, VoteTarget, VoteTargetLink
-from tracker.whip import ensure_demo_targets
 
 pytestmark = pytest.mark.django_db
 
@@ -180,8 +179,10 @@ def test_a_member_of_the_other_chamber_is_not_on_the_board(client, editor, targe
     assert response.status_code == 404
 
 
-def test_the_demo_board_as_of_the_day_before_and_after_the_cloture_vote(client, viewer, demo):
-    cloture, _ = ensure_demo_targets(demo)
+def test_the_demo_board_as_of_the_day_before_and_after_the_cloture_vote(
+    client, viewer, demo, demo_targets
+):
+    cloture, _ = demo_targets
     client.force_login(viewer)
 
     before = client.get(f"/whip/{cloture.pk}/", {"as_of": "2024-02-06"}).content.decode()
@@ -194,8 +195,10 @@ def test_the_demo_board_as_of_the_day_before_and_after_the_cloture_vote(client, 
     assert "Whip count over time" in after
 
 
-def test_predicted_vs_actual_names_hits_and_explains_itself(client, viewer, demo) -> None:
-    cloture, _ = ensure_demo_targets(demo)
+def test_predicted_vs_actual_names_hits_and_explains_itself(
+    client, viewer, demo, demo_targets
+) -> None:
+    cloture, _ = demo_targets
     client.force_login(viewer)
 
     page = client.get(f"/whip/{cloture.pk}/results/").content.decode()

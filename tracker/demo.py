@@ -30,9 +30,10 @@ from tracker.models import (
     VersionLine,
     Vote,
     VoteCast,
+    VoteTarget,
+    VoteTargetLink,
     normalise_cast,
 )
-from tracker.whip import ensure_demo_targets
 
 DEMO_FIXTURE = Path(__file__).parent / "fixtures" / "demo" / "negotiation-2023-24.yaml"
 EASTERN = ZoneInfo("America/New_York")
@@ -71,10 +72,7 @@ def load_demo(path: Path = DEMO_FIXTURE) -> tuple[Negotiation, LoadReport]:
     if not isinstance(fixture, dict) or "negotiation" not in fixture:
         raise DemoFixtureError(f"{path} has no 'negotiation' section.")
     with transaction.atomic():
-        negotiation, report = _Loader(fixture).load()
-        # The whip boards for the demo's real votes (Feb 7 cloture, Apr 23 concurrence).
-        ensure_demo_targets(negotiation)
-        return negotiation, report
+        return _Loader(fixture).load()
 
 
 class _Loader:
@@ -107,6 +105,7 @@ class _Loader:
             ("votes", self._load_vote),
             ("positions", self._load_position),
             ("timeline", self._load_timeline_entry),
+            ("vote_targets", self._load_vote_target),
         ):
             for index, entry in enumerate(self.fixture.get(label) or []):
                 name = f"{label}[{index}]"
@@ -434,6 +433,24 @@ class _Loader:
                 **target,
             },
         )
+
+    def _load_vote_target(self, name: str, entry: dict[str, Any]) -> None:
+        target = self._upsert(
+            name,
+            VoteTarget,
+            {"negotiation": self.negotiation, "motion": entry["motion"]},
+            {
+                "chamber": entry["chamber"],
+                "expected_on": _date(entry.get("expected_on")),
+                "rule": entry["rule"],
+                "vote": self.votes[entry["vote"]] if entry.get("vote") else None,
+                "notes": entry.get("notes") or "",
+            },
+        )
+        for slug in entry.get("provisions") or []:
+            self._upsert(
+                name, VoteTargetLink, {"target": target, "provision": self.provisions[slug]}, {}
+            )
 
     def _load_timeline_entry(self, name: str, entry: dict[str, Any]) -> None:
         self._upsert(

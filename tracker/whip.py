@@ -29,9 +29,7 @@ from tracker.models import (
     ActivityKind,
     CastChoice,
     Chamber,
-    Negotiation,
     Position,
-    Provision,
     Stakeholder,
     Stance,
     Vote,
@@ -605,63 +603,6 @@ def predicted_vs_actual(target: VoteTarget) -> Scorecard | None:
 
 
 # Demo targets -----------------------------------------------------------------------------------
-
-
-def ensure_demo_targets(negotiation: Negotiation) -> list[VoteTarget]:
-    """The two Senate votes of the demo negotiation the board is shown with; safe to re-run."""
-    specs = [
-        {
-            "motion": "Cloture on the motion to proceed to H.R. 815 (the Senate border deal)",
-            "expected_on": date(2024, 2, 7),
-            "rule": ThresholdRule.THREE_FIFTHS_SWORN,
-            "roll": (118, 2, 39),
-            "provisions": ["senate-deal-package", "border-emergency-authority"],
-            "notes": (
-                "Demo reading: before Feb 7 the public record gives a stance on the deal for only "
-                "eight senators, so the day-before board calls seven (all rightly) and leaves 92 "
-                "unknown; it could not have projected 49-50 by itself. The roll call explains "
-                "the result: 44 Republicans voted no (only Lankford, Collins, Murkowski and Romney "
-                "voted yes), and Sanders, Warren, Markey, Padilla and Menendez joined them, with "
-                "Schumer voting no for procedure so that he could move to reconsider. From Feb 7 "
-                "the board includes positions read off this roll call (and Schumer's stated "
-                "support), so the as-of board for that day shows 50 for the deal."
-            ),
-        },
-        {
-            "motion": "Motion to concur in the House amendment to the Senate amendment to H.R. 815",
-            "expected_on": date(2024, 4, 23),
-            "rule": ThresholdRule.MAJORITY_VOTING,
-            "roll": (118, 2, 154),
-            "provisions": ["aid-without-border"],
-            "notes": (
-                "Demo reading: the day-before board rests mostly on stances read off the "
-                "February 13 passage vote (roll call 48), a real forecast two months ahead; the "
-                "surprises are Republicans who voted no in February and yes in April."
-            ),
-        },
-    ]
-    targets = []
-    for spec in specs:
-        congress, session, roll = spec["roll"]  # type: ignore[misc]
-        vote = Vote.objects.filter(
-            chamber=Chamber.SENATE, congress=congress, session=session, roll_number=roll
-        ).first()
-        target, _ = VoteTarget.objects.update_or_create(
-            negotiation=negotiation,
-            motion=spec["motion"],
-            defaults={
-                "chamber": Chamber.SENATE,
-                "expected_on": spec["expected_on"],
-                "rule": spec["rule"],
-                "vote": vote,
-                "notes": spec["notes"],
-            },
-        )
-        for slug in spec["provisions"]:  # type: ignore[union-attr]
-            provision = Provision.objects.get(negotiation=negotiation, slug=slug)
-            VoteTargetLink.objects.get_or_create(target=target, provision=provision)
-        targets.append(target)
-    return targets
 
 
 # Overrides --------------------------------------------------------------------------------------

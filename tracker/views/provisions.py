@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,6 +29,7 @@ from tracker.models import (
 )
 from tracker.views.access import current_negotiation, permission_needed
 from tracker.views.editing import CONFLICT, add_note, apply_status_change
+from tracker.views.paging import paginate
 
 PAGE_SIZE = 25
 HISTORY_SHOWN = 20
@@ -60,11 +60,7 @@ def provision_list(request: HttpRequest) -> HttpResponse:
         if wanted["owner"]:
             provisions = provisions.filter(owner=wanted["owner"])
         sort = wanted["sort"] or sort
-    page = Paginator(provisions.order_by(PROVISION_SORTS[sort][0], "pk"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, provisions.order_by(PROVISION_SORTS[sort][0], "pk"), PAGE_SIZE)
     template = "provisions/list.html#results" if request.htmx else "provisions/list.html"
     return render(
         request,
@@ -73,7 +69,7 @@ def provision_list(request: HttpRequest) -> HttpResponse:
             "negotiation": negotiation,
             "filters": filters,
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
             "status_counts": Provision.objects.filter(negotiation=negotiation).status_counts(),
             "can_change": request.user.has_perm("tracker.change_provision"),
         },

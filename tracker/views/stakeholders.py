@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +19,7 @@ from tracker.models import (
 )
 from tracker.views.access import current_negotiation, permission_needed
 from tracker.views.editing import add_note
+from tracker.views.paging import paginate
 
 PAGE_SIZE = 50
 
@@ -46,7 +46,7 @@ def stakeholder_list(request: HttpRequest) -> HttpResponse:
             stakeholders = stakeholders.filter(party=wanted["party"])
         if wanted["state"]:
             stakeholders = stakeholders.filter(state=wanted["state"])
-    page = Paginator(stakeholders.order_by("name"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = paginate(request, stakeholders.order_by("name"), PAGE_SIZE)
     # Positions counted for this page only, not for every stakeholder before paging.
     counts = dict(
         Position.objects.filter(stakeholder__in=[s.pk for s in page])
@@ -56,10 +56,8 @@ def stakeholder_list(request: HttpRequest) -> HttpResponse:
     )
     for stakeholder in page:
         stakeholder.position_count = counts.get(stakeholder.pk, 0)
-    query = request.GET.copy()
-    query.pop("page", None)
     template = "stakeholders/list.html#results" if request.htmx else "stakeholders/list.html"
-    context = {"filters": filters, "page": page, "query": query.urlencode()}
+    context = {"filters": filters, "page": page, "query": query}
     return render(request, template, context, status=400 if filters.errors else 200)
 
 

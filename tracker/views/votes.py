@@ -2,7 +2,6 @@
 from and when the feed last checked it."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -11,6 +10,7 @@ from tracker.forms import VoteFilterForm
 from tracker.models import Bill, Vote
 from tracker.models.votes import casts_match_tally, group_casts
 from tracker.views.access import current_negotiation
+from tracker.views.paging import paginate
 
 PAGE_SIZE = 25
 
@@ -36,11 +36,7 @@ def vote_list(request: HttpRequest) -> HttpResponse:
     votes = votes.select_related("bill")
     if wanted.get("chamber"):
         votes = votes.filter(chamber=wanted["chamber"])
-    page = Paginator(votes.order_by("-voted_on", "-roll_number", "-pk"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, votes.order_by("-voted_on", "-roll_number", "-pk"), PAGE_SIZE)
     template = "votes/list.html#results" if request.htmx else "votes/list.html"
     return render(
         request,
@@ -50,7 +46,7 @@ def vote_list(request: HttpRequest) -> HttpResponse:
             "bill": bill,
             "filters": filters,
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
         },
         status=400 if filters.errors else 200,
     )

@@ -1,6 +1,6 @@
 """Benchmark: Refresh now and the pages with Redis healthy, down, or hung.
 
-    uv run python -m tracker.bench.broker [--tries 5]
+    uv run python -m tests.bench.broker [--tries 5]
 
 For three setups it prints the median and maximum wall time, and the status, of a "Refresh now"
 POST (HTMX, as an Editor) and of a GET of the Feeds page and of the dashboard, each made `--tries`
@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tracker.broker_outage import HungRedis, celery_on_redis
+from tests.broker_outage import HungRedis, celery_on_redis
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 BENCH_DB = BASE_DIR / "var" / "bench-broker.sqlite3"

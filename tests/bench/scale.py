@@ -5,6 +5,7 @@ fictional 200th Congress, so it never collides with the real record and can be r
 """
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -118,10 +119,18 @@ def remove_scale_data() -> None:
 
 
 @transaction.atomic
-def seed_scale(size: ScaleSize = ScaleSize(), *, seed: int = 2024) -> Negotiation:
-    """Replace any earlier scale data with a fresh negotiation of `size`."""
+def seed_scale(
+    size: ScaleSize = ScaleSize(),
+    *,
+    seed: int = 2024,
+    progress: Callable[[str], None] = lambda step: None,
+) -> Negotiation:
+    """Replace any earlier scale data with a fresh negotiation of `size`; `progress` hears
+    each step as it starts."""
     rng = random.Random(seed)
+    progress("removing earlier scale data")
     remove_scale_data()
+    progress("stakeholders, provisions and demands")
     start = date(2023, 10, 1)
     negotiation = Negotiation.objects.create(
         slug=SCALE_SLUG,
@@ -180,10 +189,14 @@ def seed_scale(size: ScaleSize = ScaleSize(), *, seed: int = 2024) -> Negotiatio
     for demand in demands:
         demand.provisions.set(rng.sample(provisions, k=min(3, len(provisions))))
 
+    progress(f"{size.positions:,} positions")
     _positions(size, rng, stakeholders, provisions, demands, start)
+    progress(f"{size.votes:,} votes and their casts")
     votes = _votes(size, rng, negotiation, senators, representatives, start)
+    progress(f"{size.activities:,} activities")
     _activities(size, rng, negotiation, stakeholders, provisions, demands, votes, start)
     if connection.vendor == "postgresql":
+        progress("ANALYZE")
         # Fresh planner statistics, as autovacuum would gather after a bulk load; without
         # them PostgreSQL plans for empty tables and benchmarks measure the wrong plans.
         with connection.cursor() as cursor:

@@ -1,7 +1,7 @@
 """Benchmark: build (without sending) the digests of 1,000 users watching 50 items each over
 seed_scale's 50,000 activities, and print users per second and SQL queries per user.
 
-    uv run python -m tracker.bench.digests [--users 1000] [--watches 50] [--render]
+    uv run python -m tests.bench.digests [--users 1000] [--watches 50] [--render]
                                            [--batch 100 | --one-by-one] [--no-migrations]
 
 Digests are built in batches (tracker.digests.build_digests), as a run over many users does;
@@ -56,9 +56,9 @@ def _run(args: argparse.Namespace) -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
+    from tests.bench.scale import ScaleSize, seed_scale
     from tracker import digests
     from tracker.models import Activity, DigestPreference, Watch
-    from tracker.scale import ScaleSize, seed_scale
 
     started = time.perf_counter()
     negotiation = seed_scale(ScaleSize(activities=args.activities))

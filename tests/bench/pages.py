@@ -1,7 +1,7 @@
 """Benchmark: every staff page served by gunicorn at `seed_scale` size, beside a trivial view.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/tracker_bench \\
-        uv run python -m tracker.bench.pages [--runs 60] [--skip-seed]
+        uv run python -m tests.bench.pages [--runs 60] [--skip-seed]
 
 It migrates the configured database, loads the demo and rebuilds the scale negotiation (which
 the pages then show, being the newest), starts gunicorn on a free loopback port with the same
@@ -34,9 +34,9 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
+from tests.bench.scale import SCALE_SLUG, seed_scale  # noqa: E402
 from tracker import roles  # noqa: E402
 from tracker.models import Bill, Demand, Negotiation, Provision, Stakeholder, Vote  # noqa: E402
-from tracker.scale import SCALE_SLUG, seed_scale  # noqa: E402
 
 
 def pages(negotiation: Negotiation) -> dict[str, str]:

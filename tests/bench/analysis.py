@@ -2,7 +2,7 @@
 `seed_scale` size, and at a tenth of the positions to show the query count does not grow.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/tracker_analysis \\
-        uv run python -m tracker.bench.analysis [--runs 25]
+        uv run python -m tests.bench.analysis [--runs 25]
 
 It builds a throwaway test database ("test_" + the configured name) from the current models,
 the way `pytest --nomigrations` does, so it needs no migration for models not yet migrated and
@@ -64,9 +64,9 @@ def _measure(client: Client, url: str, runs: int) -> tuple[float, float, int, in
 
 
 def _scenario(label: str, fields: dict, runs: int, report: Callable[[str], None]) -> None:
+    from tests.bench.scale import ScaleSize, seed_scale
     from tracker.models import Demand, Provision
     from tracker.models.whip import VoteTarget, VoteTargetLink
-    from tracker.scale import ScaleSize, seed_scale
 
     started = time.perf_counter()
     negotiation = seed_scale(ScaleSize(**fields))

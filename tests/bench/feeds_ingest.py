@@ -1,6 +1,6 @@
 """Benchmark: ingest one Senate session and one House year of roll calls from local files.
 
-    uv run python -m tracker.bench.feeds_ingest [--senate-rolls 350] [--house-rolls 700]
+    uv run python -m tests.bench.feeds_ingest [--senate-rolls 350] [--house-rolls 700]
 
 Prints, per chamber: the time to merely read and parse the files; the database's own floor for
 the same rows (bare SQL: the vote, its casts in one INSERT, COMMIT; nothing compared, no Activity);
