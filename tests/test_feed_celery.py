@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tracker.feeds import replay, sync
+from tracker.demo import replay
+from tracker.feeds import sync
 from tracker.models import FeedRun, Stakeholder
-from tracker.tasks import refresh_members
+from tracker.tasks import refresh_feed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +61,7 @@ def test_two_concurrent_refreshes_of_one_source_never_run_at_once(demo) -> None:
 @pytest.mark.django_db
 def test_the_task_runs_synchronously_and_returns_its_run(demo) -> None:
     with replay.serving():
-        run_id = refresh_members.apply().get()
+        run_id = refresh_feed.apply(args=["members"]).get()
     run = FeedRun.objects.get(pk=run_id)
     assert (run.source, run.status, run.unchanged) == ("members", "succeeded", 100)
 
@@ -94,9 +95,10 @@ def test_a_worker_on_the_redis_broker_runs_a_scheduled_refresh(demo, settings) -
         try:
             from tracker.celery import app
 
-            entry = {"task": "tracker.tasks.refresh_members", "kwargs": {}}
-            entry = settings.CELERY_BEAT_SCHEDULE.get("refresh-members", entry)
-            result = app.send_task(entry["task"], kwargs=entry.get("kwargs") or {}, queue=queue)
+            entry = settings.CELERY_BEAT_SCHEDULE["refresh-members"]
+            result = app.send_task(
+                entry["task"], args=entry["args"], kwargs=entry["kwargs"], queue=queue
+            )
             run_id = result.get(timeout=90)
         finally:
             worker.terminate()

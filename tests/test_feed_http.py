@@ -15,11 +15,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from tracker.demo.replay import RECORDED_FEEDS
 from tracker.feeds import client, sync
 from tracker.models import Activity, Bill, FeedRun, Vote, VoteCast, source_statuses
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "feeds"
-REPLAY = FIXTURES / "replay"
+REPLAY = RECORDED_FEEDS
 CASES = FIXTURES / "cases"
 VOTES = REPLAY / "senate/roll_call_votes"
 

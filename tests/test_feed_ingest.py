@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tracker.demo.replay import RECORDED_FEEDS
 from tracker.feeds import congress, house, senate
 from tracker.feeds.ingest import (
     BillIndex,
@@ -23,7 +24,7 @@ from tracker.feeds.legislators import Legislator
 from tracker.models import Activity, Bill, BillAction, Stakeholder, Vote, VoteCast
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "feeds"
-VOTE_48 = FIXTURES / "replay/senate/roll_call_votes/vote1182/vote_118_2_00048.xml"
+VOTE_48 = RECORDED_FEEDS / "senate/roll_call_votes/vote1182/vote_118_2_00048.xml"
 HOUSE_151 = FIXTURES / "cases/house-roll-2024-151-small.xml"
 
 pytestmark = pytest.mark.django_db
@@ -203,13 +204,13 @@ def test_a_vote_stored_behind_the_runs_back_is_compared_not_duplicated(db) -> No
 def test_a_bill_is_keyed_by_number_and_its_actions_merge_without_duplicates(demo) -> None:
     import json
 
-    item = json.loads((FIXTURES / "replay/congress/bill/118/hr/815.json").read_text())
+    item = json.loads((RECORDED_FEEDS / "congress/bill/118/hr/815.json").read_text())
     record = dataclasses.replace(congress.parse_bill(item), title="A new official title")
     pages = ["actions.json", "actions.offset-2.json"]
     actions = tuple(
         congress.parse_action(action)
         for page in pages
-        for action in json.loads((FIXTURES / "replay/congress/bill/118/hr/815" / page).read_text())[
+        for action in json.loads((RECORDED_FEEDS / "congress/bill/118/hr/815" / page).read_text())[
             "actions"
         ]
     )

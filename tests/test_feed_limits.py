@@ -9,20 +9,17 @@ import socket
 import threading
 import zlib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
 from tests.test_feed_http import FeedServer, ok
+from tracker.demo.replay import RECORDED_FEEDS
 from tracker.feeds import client as feed_client
 from tracker.feeds import sync
 from tracker.models import FeedRun
 
-VOTE = (
-    Path(__file__).resolve().parent
-    / "fixtures/feeds/replay/senate/roll_call_votes/vote1182/vote_118_2_00048.xml"
-)
+VOTE = RECORDED_FEEDS / "senate/roll_call_votes/vote1182/vote_118_2_00048.xml"
 
 # A test that hangs (no deadline) fails here instead of at the suite's 300 s.
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(60)]

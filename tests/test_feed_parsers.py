@@ -7,13 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tracker.demo.replay import RECORDED_FEEDS
 from tracker.feeds import congress, house, legislators, senate
-from tracker.feeds.records import BillRef
+from tracker.feeds.roll_calls import BillRef
 from tracker.feeds.safexml import FeedFormatError
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "feeds"
-REPLAY = FIXTURES / "replay"
+REPLAY = RECORDED_FEEDS
 CASES = FIXTURES / "cases"
 SHARED = ROOT.parent / "shared" / "feed-samples"
 EASTERN = ZoneInfo("America/New_York")

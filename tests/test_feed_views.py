@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from tests.broker_outage import HungRedis, celery_on_redis
-from tracker.feeds import sync
+from tracker.feeds import queue, sync
 from tracker.models import FeedRun
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def finished_run(db) -> FeedRun:
-    run = sync.queue_run("senate", "118-2", trigger="schedule")
+    run = queue.queue_run("senate", "118-2", trigger="schedule")
     recorder = sync._begin("senate", "118-2", run_id=run.pk, trigger="schedule", progress=None)
     recorder.run.created = 3
     return sync._finish(recorder)
@@ -55,7 +55,7 @@ def test_it_sends_anonymous_visitors_to_log_in(client) -> None:
 
 def test_an_editor_refreshes_and_gets_the_runs_fragment(client, editor, monkeypatch) -> None:
     def fake_enqueue(source: str, *, user: object = None) -> FeedRun:
-        return sync.queue_run(source, user=user)
+        return queue.queue_run(source, user=user)
 
     monkeypatch.setattr("tracker.views.feeds.enqueue_refresh", fake_enqueue)
     client.force_login(editor)
@@ -80,17 +80,19 @@ def test_refresh_now_on_congress_gov_asks_for_every_bill(client, editor, monkeyp
 
     sent = {}
     monkeypatch.setattr(
-        tasks.refresh_bills, "apply_async", lambda kwargs, **options: sent.update(kwargs)
+        tasks.refresh_feed,
+        "apply_async",
+        lambda args, kwargs, **options: sent.update({"source": args[0], **kwargs}),
     )
     client.force_login(editor)
     client.post(reverse("tracker-feed-refresh", args=["congress"]), headers={"HX-Request": "true"})
-    assert sent == {"run_id": FeedRun.objects.get().pk, "recheck_all": True}
+    assert sent == {"source": "congress", "run_id": FeedRun.objects.get().pk, "recheck_all": True}
 
 
 def test_a_non_htmx_refresh_redirects_back(client, editor, monkeypatch) -> None:
     monkeypatch.setattr(
         "tracker.views.feeds.enqueue_refresh",
-        lambda source, user=None: sync.queue_run(source, user=user),
+        lambda source, user=None: queue.queue_run(source, user=user),
     )
     client.force_login(editor)
     response = client.post(reverse("tracker-feed-refresh", args=["members"]))

@@ -11,7 +11,8 @@ from django.template.defaultfilters import date as format_date
 
 from tracker.money import format_dollars
 
-# Fill patterns defined in templates/funding/_chart_patterns (ids), one per series in order.
+# Fill patterns defined in the chart's <defs> in templates/funding/compare.html (ids
+# "pattern-<name>"), one per series in order.
 PATTERNS = ["solid", "hatch", "dots", "cross", "stripes", "checks"]
 DASHES = ["", "6 4", "2 3", "10 3 2 3"]
 

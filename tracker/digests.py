@@ -5,7 +5,6 @@ digest up to the scheduled moment of the current period (not "now"), so a retry 
 digest and a skipped or failed one leaves its changes for the next.
 """
 
-import functools
 import itertools
 import logging
 import smtplib
@@ -23,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
 from django.db.models import F, Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from tracker import emails
@@ -60,7 +59,6 @@ ITEM_URL_NAMES = {
     "stakeholder": "tracker-stakeholder-detail",
     "vote": "tracker-vote-detail",
     "bill": "tracker-bill-detail",
-    "negotiation": "tracker-negotiation-detail",
 }
 TIMELINE_URL_NAME = "tracker-timeline"
 SECTION_KIND_LABELS = {
@@ -333,29 +331,17 @@ def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-@functools.cache
-def _has_route(name: str, *, takes_pk: bool) -> bool:
-    # Cached: a failed reverse() is slow (it lists every pattern tried), and a digest asks
-    # for the same few routes hundreds of times.
-    try:
-        reverse(name, args=[1] if takes_pk else [])
-    except NoReverseMatch:
-        return False
-    return True
-
-
 def _item_path(kind: str, item: models.Model | None) -> str:
-    if item is None:
+    # A negotiation's page is the dashboard.
+    if item is None or kind == "negotiation":
         return reverse("tracker-home")
     if hasattr(item, "get_absolute_url"):
         return item.get_absolute_url()
-    if _has_route(ITEM_URL_NAMES[kind], takes_pk=True):
-        return reverse(ITEM_URL_NAMES[kind], args=[item.pk])
-    return reverse("tracker-home")
+    return reverse(ITEM_URL_NAMES[kind], args=[item.pk])
 
 
 def _timeline_url(kind: str, item: models.Model | None, item_path: str) -> str:
-    if item is None or not _has_route(TIMELINE_URL_NAME, takes_pk=False):
+    if item is None:
         return absolute_url(item_path)
     return absolute_url(f"{reverse(TIMELINE_URL_NAME)}?{kind}={item.pk}")
 

@@ -8,9 +8,10 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from tracker.feeds.sources import beat_schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -288,41 +289,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Periodic jobs, reviewed with the code; hours are Eastern (CELERY_TIMEZONE). Each entry names
-# a task in tracker/tasks.py, which has a management command doing the same by hand.
+# Periodic jobs, reviewed with the code; hours are Eastern (CELERY_TIMEZONE). The feeds' come
+# from their registry (tracker/feeds/sources.py); each job has a management command doing the
+# same by hand (refresh_feeds, send_digests).
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    "refresh-bills": {"task": "tracker.tasks.refresh_bills", "schedule": crontab(minute="*/15")},
-    # Nightly, every bill by its own item, not only those the bill list says changed.
-    "recheck-bills": {
-        "task": "tracker.tasks.refresh_bills",
-        # Off the quarter hours, so it never meets the 15-minute run (one run per source).
-        "schedule": crontab(minute=7, hour=3),
-        "kwargs": {"recheck_all": True},
-    },
-    # Roll calls every 10 minutes while either chamber may be sitting.
-    "refresh-senate-votes": {
-        "task": "tracker.tasks.refresh_senate_votes",
-        "schedule": crontab(minute="*/10", hour="8-23", day_of_week="mon-fri"),
-    },
-    "refresh-house-votes": {
-        "task": "tracker.tasks.refresh_house_votes",
-        "schedule": crontab(minute="5-59/10", hour="8-23", day_of_week="mon-fri"),
-    },
-    # Nightly, the whole session again: the Senate corrects records days or months later.
-    "recheck-senate-session": {
-        "task": "tracker.tasks.refresh_senate_votes",
-        "schedule": crontab(minute=30, hour=3),
-        "kwargs": {"recheck_all": True},
-    },
-    "recheck-house-year": {
-        "task": "tracker.tasks.refresh_house_votes",
-        "schedule": crontab(minute=45, hour=3),
-        "kwargs": {"recheck_all": True},
-    },
-    "refresh-members": {
-        "task": "tracker.tasks.refresh_members",
-        "schedule": crontab(minute=0, hour=4, day_of_week="mon"),
-    },
+    **beat_schedule(task="tracker.tasks.refresh_feed"),
     # Picks the staff whose digest time has come; each digest is claimed before it is sent.
     "send-due-digests": {"task": "tracker.tasks.send_due_digests", "schedule": 300.0},
 }

@@ -33,7 +33,7 @@ def send_digest(user_id: int, period: str, until: str) -> str:
     return str(digests.send_digest(user_id, period=period, until=datetime.fromisoformat(until)))
 
 
-# Feeds: each task refreshes one source through tracker.feeds.sync, which records a FeedRun.
+# Feeds: the task refreshes one source through tracker.feeds.sync, which records a FeedRun.
 # Transient failures (timeouts, 429, 5xx, senate.gov's 403) are retried with jittered backoff;
 # the time limits stay under CELERY_TASK_TIME_LIMIT so a killed run is released as abandoned.
 
@@ -50,47 +50,11 @@ FEED_TASK_OPTIONS = {
 
 
 @shared_task(**FEED_TASK_OPTIONS)
-def refresh_bills(
-    bill_keys: list[str] | None = None, recheck_all: bool = False, run_id: int | None = None
+def refresh_feed(
+    source: str, scope: str = "", recheck_all: bool = False, run_id: int | None = None
 ) -> int:
-    """Refresh the negotiation's bills (or the given "118-hr-815" keys) from Congress.gov."""
-    return feeds_sync.refresh_bills(
-        bill_keys, recheck_all=recheck_all, run_id=run_id, raise_retryable=True
+    """Refresh one source of tracker.feeds.sources (what the negotiation follows, unless
+    `scope` says otherwise); returns the run's id. Beat runs each source on its schedule."""
+    return feeds_sync.refresh(
+        source, scope, recheck_all=recheck_all, run_id=run_id, raise_retryable=True
     ).pk
-
-
-@shared_task(**FEED_TASK_OPTIONS)
-def refresh_senate_votes(
-    congress: int | None = None,
-    session: int | None = None,
-    recheck_all: bool = False,
-    run_id: int | None = None,
-) -> int:
-    """Refresh a Senate session's roll calls (the current one by default)."""
-    default_congress, default_session = feeds_sync.current_session()
-    return feeds_sync.refresh_senate(
-        congress or default_congress,
-        session or default_session,
-        recheck_all=recheck_all,
-        run_id=run_id,
-        raise_retryable=True,
-    ).pk
-
-
-@shared_task(**FEED_TASK_OPTIONS)
-def refresh_house_votes(
-    year: int | None = None, recheck_all: bool = False, run_id: int | None = None
-) -> int:
-    """Refresh a year's House roll calls (this year by default)."""
-    return feeds_sync.refresh_house(
-        year or feeds_sync.current_year(),
-        recheck_all=recheck_all,
-        run_id=run_id,
-        raise_retryable=True,
-    ).pk
-
-
-@shared_task(**FEED_TASK_OPTIONS)
-def refresh_members(run_id: int | None = None) -> int:
-    """Refresh senators and representatives from congress-legislators."""
-    return feeds_sync.refresh_members(run_id=run_id, raise_retryable=True).pk

@@ -54,7 +54,7 @@ def main() -> None:
     from django.urls import reverse
 
     from tracker import roles
-    from tracker.feeds import replay
+    from tracker.demo import replay
 
     # Each 503, eager task and refused connection would otherwise log lines among the figures.
     logging.disable(logging.ERROR)

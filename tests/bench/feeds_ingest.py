@@ -167,7 +167,7 @@ def _floor(chamber: str, files: list[Path], parse, index) -> float:  # noqa: ANN
     from django.db import connection, transaction
 
     from tracker.feeds.ingest import _insert_casts
-    from tracker.feeds.records import normalised_cast
+    from tracker.feeds.roll_calls import normalised_cast
     from tracker.models import Vote
 
     rolls = [parse(path.read_bytes()) for path in files]
@@ -218,7 +218,8 @@ def _hash_checked_rerun(files: list[Path]) -> float:
 
 def _sync_twice(root: Path, chamber: str, rolls: int) -> tuple[float, float]:
     """Time the real refresh with `recheck_all` twice over a loopback server serving the files."""
-    from tracker.feeds import replay, sync
+    from tracker.demo import replay
+    from tracker.feeds import sync
 
     site = root / "site"
     if chamber == "senate":

@@ -2,7 +2,8 @@
 
 Reference: https://github.com/LibraryOfCongress/api.congress.gov (README, Documentation/
 BillEndpoint.md). The key travels in the X-Api-Key header, never in a URL or a log line;
-`pagination.next` lacks it, so it is sent again on every page. Field notes: FORMATS.md (a).
+`pagination.next` lacks it, so it is sent again on every page. Bills are keyed by congress, type
+(lower case) and number; every list response carries `pagination` (count, next).
 """
 
 import json
@@ -14,7 +15,7 @@ from typing import Any
 from django.conf import settings
 
 from tracker.feeds import client
-from tracker.feeds.records import BillRef
+from tracker.feeds.roll_calls import BillRef
 
 PAGE_LIMIT = 250
 # Stop a run well before the hourly quota (5,000) runs out; the rest waits for the next run.

@@ -1,7 +1,9 @@
 """House roll-call votes from the Clerk's EVS XML (member ids are bioguide ids).
 
 Reference: https://clerk.house.gov/Votes (files at {HOUSE_VOTES_BASE_URL}/{year}/roll{NNN}.xml).
-Field notes: FORMATS.md (c).
+Yea-and-nay votes print Yea/Nay, recorded votes Aye/No, Speaker elections candidates' names;
+the time is Eastern and sometimes missing; a roll that does not exist comes back as an error
+page, not a 404.
 """
 
 import re
@@ -11,7 +13,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from tracker.feeds import client
-from tracker.feeds.records import MemberCast, RollCall, bill_ref_from_name
+from tracker.feeds.roll_calls import MemberCast, RollCall, bill_ref_from_name
 from tracker.feeds.safexml import FeedFormatError, count, parse_xml, text
 
 EASTERN = ZoneInfo("America/New_York")

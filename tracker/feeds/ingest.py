@@ -16,7 +16,7 @@ from django.utils.text import slugify
 
 from tracker.feeds.congress import ActionList, BillDetails, BillRecord
 from tracker.feeds.legislators import Legislator
-from tracker.feeds.records import BillRef, MemberCast, RollCall, normalised_cast
+from tracker.feeds.roll_calls import BillRef, MemberCast, RollCall, normalised_cast
 from tracker.models import (
     Activity,
     ActivityKind,

@@ -1,7 +1,9 @@
 """Members of Congress from unitedstates/congress-legislators (legislators-current, JSON or YAML).
 
 Reference: https://github.com/unitedstates/congress-legislators#legislators-currentyamljson
-Field notes: FORMATS.md (e).
+A list of people: `id` (bioguide, and lis for senators), `name`, `terms` (type sen/rep, state,
+party, district for representatives). The key is the bioguide id; senators' LIS ids link their
+roll-call votes. Party can change within a term, so the party on a vote is the vote's own.
 """
 
 import json

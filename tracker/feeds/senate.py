@@ -1,7 +1,10 @@
 """Senate roll-call votes from the Secretary of the Senate's LIS XML.
 
 Reference: https://www.senate.gov/legislative/votes_new.htm (files under
-{SENATE_VOTES_BASE_URL}/roll_call_lists/ and /roll_call_votes/). Field notes: FORMATS.md (b).
+{SENATE_VOTES_BASE_URL}/roll_call_lists/ and /roll_call_votes/). Dates are US Eastern local
+time; `modify_date` moves when the Senate corrects a record (sometimes months later); the Vice
+President's tie-break is in `tie_breaker`, never a member; casts are kept as printed ("Yea",
+"Not Voting", "Present, Giving Live Pair", "Guilty") and normalised apart.
 """
 
 from dataclasses import dataclass
@@ -11,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from tracker.feeds import client
-from tracker.feeds.records import MemberCast, RollCall, bill_ref_from_name
+from tracker.feeds.roll_calls import MemberCast, RollCall, bill_ref_from_name
 from tracker.feeds.safexml import FeedFormatError, count, parse_xml, text
 
 EASTERN = ZoneInfo("America/New_York")

@@ -7,8 +7,9 @@ the run and keeps every stored row as it was; a transient one is re-raised for t
 """
 
 import hashlib
+import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,12 +22,9 @@ from tracker.feeds.client import (
     FeedResponse,
     FeedUnavailable,
     check_time_left,
-    time_limit,
 )
 from tracker.feeds.ingest import (
-    CREATED,
     UNCHANGED,
-    UPDATED,
     BillIndex,
     IngestError,
     MemberIndex,
@@ -36,7 +34,8 @@ from tracker.feeds.ingest import (
     ingest_legislator,
     ingest_roll_call,
 )
-from tracker.feeds.records import BillRef, RollCall
+from tracker.feeds.roll_calls import BillRef, RollCall
+from tracker.feeds.sources import BY_KEY
 from tracker.models import Bill, FeedDocument, FeedRun, FeedRunStatus, FeedSource, Vote
 
 Progress = Callable[[FeedRun], None]
@@ -54,67 +53,6 @@ class RefreshFailed(FeedUnavailable):
 
 
 # Runs and the lock ------------------------------------------------------------------------------
-
-
-def queue_run(
-    source: str, scope: str = "", *, user: object = None, trigger: str = "manual"
-) -> FeedRun:
-    """A queued run for a refresh about to be enqueued, so the page can poll it at once."""
-    return FeedRun.objects.create(source=source, scope=scope, trigger=trigger, requested_by=user)
-
-
-class QueueUnavailable(Exception):
-    """The broker could not take the task (Redis down or hung); the run says so."""
-
-
-def enqueue_refresh(source: str, *, user: object = None) -> FeedRun:
-    """Queue a refresh of `source` now and return its run, which the page polls.
-
-    The broker is given one short try (2-second timeouts, no publish retries) and the result
-    store is not touched, so a request never waits on a dead or hung Redis; QueueUnavailable
-    then says so and the run is failed. Without a broker the refresh runs here, in the request,
-    and stops after FEED_IN_REQUEST_TIMEOUT seconds.
-    """
-    from tracker import tasks  # the tasks module imports this one
-
-    task = {
-        FeedSource.CONGRESS: tasks.refresh_bills,
-        FeedSource.SENATE: tasks.refresh_senate_votes,
-        FeedSource.HOUSE: tasks.refresh_house_votes,
-        FeedSource.MEMBERS: tasks.refresh_members,
-    }[FeedSource(source)]
-    run = queue_run(source, user=user, trigger="manual")
-    kwargs: dict[str, object] = {"run_id": run.pk}
-    if source == FeedSource.CONGRESS:
-        # Someone saw something new on Congress.gov: ask for every bill (a few requests), since
-        # the bill list misses a change that moved only the text's update date.
-        kwargs["recheck_all"] = True
-    # Without a broker the task runs eagerly, here in the web request: unbounded, a slow feed
-    # held the worker until gunicorn killed it (a 500) and left the run `running`.
-    seconds = settings.FEED_IN_REQUEST_TIMEOUT
-    reason = (
-        f"a refresh inside a web request stops after {seconds} s (there is no task queue: set "
-        "REDIS_URL, or run manage.py refresh_feeds)"
-    )
-    eager = task.app.conf.task_always_eager
-    try:
-        with time_limit(seconds, reason) if eager else nullcontext():
-            # The run is the task's record, so nothing reads its Celery result. Without
-            # ignore_result, Celery first subscribes to that result in Redis (the result
-            # store), which has none of the broker's short timeouts: it retries 20 times, each
-            # waiting up to 120 s on a hung Redis, before the task is even published.
-            task.apply_async(kwargs=kwargs, retry=False, ignore_result=True)
-    except Exception as error:  # kombu raises several unrelated types for a dead broker
-        run.refresh_from_db()
-        if run.status == FeedRunStatus.QUEUED:
-            now = timezone.now()
-            run.status, run.started_at, run.finished_at = FeedRunStatus.FAILED, now, now
-            run.message = f"The task queue is unavailable ({type(error).__name__})."
-            run.save()
-            raise QueueUnavailable(run.message) from error
-        # Eager mode (no REDIS_URL): the run itself failed and recorded why.
-    run.refresh_from_db()
-    return run
 
 
 class RunRecorder:
@@ -468,7 +406,8 @@ def negotiation_bill_keys() -> list[str]:
 
 
 # The bill list's update dates are not written in order, and at list level may be a date only
-# (FORMATS.md (a)): look back this far before the last check, so a bill stamped late is seen.
+# (Congress.gov stamps some bills late): look back this far before the last check, so a bill
+# stamped late is seen.
 BILL_LIST_OVERLAP = timedelta(days=2)
 # A bill last checked longer ago than this is asked for by its own item: one bill failing for
 # days must not stretch every run's list back over the whole congress.
@@ -641,13 +580,43 @@ def refresh_members(
         return _finish(recorder)
 
 
-__all__ = [
-    "CREATED",
-    "UPDATED",
-    "RefreshFailed",
-    "queue_run",
-    "refresh_bills",
-    "refresh_house",
-    "refresh_members",
-    "refresh_senate",
-]
+# One source by its key --------------------------------------------------------------------------
+
+
+def refresh(source: str, scope: str | list[str] | None = None, **options: object) -> FeedRun:
+    """Refresh `source` (a key of tracker.feeds.sources) through the function below that its
+    registry entry names. `scope` says what, in the source's own words (bill keys, "118-2",
+    "2024"); none means what the negotiation follows now. A malformed scope raises ValueError."""
+    if source not in BY_KEY:
+        raise ValueError(f"unknown feed source {source!r}")
+    entry_point = getattr(sys.modules[__name__], BY_KEY[source].refresh)
+    return entry_point(scope or None, **options)
+
+
+def refresh_bills_by_key(scope: str | list[str] | None, **options: object) -> FeedRun:
+    keys = scope.split(",") if isinstance(scope, str) else scope
+    for key in keys or []:
+        _bill_ref(key)  # refuses a malformed key before any run is recorded
+    return refresh_bills(keys, **options)
+
+
+def refresh_senate_session(scope: str | None, **options: object) -> FeedRun:
+    if scope is None:
+        congress_number, session = current_session()
+    else:
+        congress_number, _, session_text = scope.partition("-")
+        if not (congress_number.isdigit() and session_text in {"1", "2", "3"}):
+            raise ValueError(f'a Senate session looks like "118-2", not {scope!r}')
+        congress_number, session = int(congress_number), int(session_text)
+    return refresh_senate(congress_number, session, **options)
+
+
+def refresh_house_year(scope: str | None, **options: object) -> FeedRun:
+    if scope is not None and not str(scope).isdigit():
+        raise ValueError(f"a House year looks like 2024, not {scope!r}")
+    return refresh_house(int(scope) if scope else current_year(), **options)
+
+
+def refresh_legislators(scope: None, *, recheck_all: bool = False, **options: object) -> FeedRun:
+    # The members file is always read whole: there is nothing more to re-check.
+    return refresh_members(**options)

@@ -8,21 +8,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from tracker.feeds.sources import BY_KEY, SOURCES
 
-class FeedSource(models.TextChoices):
-    CONGRESS = "congress", "Congress.gov bills"
-    SENATE = "senate", "Senate roll calls (senate.gov)"
-    HOUSE = "house", "House roll calls (clerk.house.gov)"
-    MEMBERS = "members", "Members (congress-legislators)"
-
-
-# Where each source's data comes from, as staff should read it beside a status.
-SOURCE_ORIGIN = {
-    FeedSource.CONGRESS: "congress.gov",
-    FeedSource.SENATE: "senate.gov",
-    FeedSource.HOUSE: "clerk.house.gov",
-    FeedSource.MEMBERS: "congress-legislators",
-}
+# The sources, from the registry: FeedRun.source is one of them.
+FeedSource = models.TextChoices(
+    "FeedSource", [(source.key.upper(), (source.key, source.label)) for source in SOURCES]
+)
 
 
 class FeedRunStatus(models.TextChoices):
@@ -57,15 +48,6 @@ class FeedRunQuerySet(models.QuerySet["FeedRun"]):
         return self.select_related("requested_by").order_by("-queued_at", "-id")
 
 
-# A source whose last success is older than this is shown as stale.
-STALE_AFTER = {
-    FeedSource.CONGRESS: timedelta(hours=2),
-    FeedSource.SENATE: timedelta(hours=2),
-    FeedSource.HOUSE: timedelta(hours=2),
-    FeedSource.MEMBERS: timedelta(days=8),
-}
-
-
 @dataclass(frozen=True)
 class SourceStatus:
     """What the Feeds page says about one source."""
@@ -84,7 +66,7 @@ class SourceStatus:
             return True
         if self.error_streak:
             return True
-        return timezone.now() - self.last_success.finished_at > STALE_AFTER[self.source]
+        return timezone.now() - self.last_success.finished_at > BY_KEY[self.source].stale_after
 
     @property
     def active_run(self) -> "FeedRun | None":
@@ -94,8 +76,8 @@ class SourceStatus:
 def source_statuses() -> list[SourceStatus]:
     """Last success, last change and error streak of every source (a few queries per source)."""
     statuses = []
-    for source in FeedSource:
-        runs = FeedRun.objects.filter(source=source).recent()
+    for source in SOURCES:
+        runs = FeedRun.objects.filter(source=source.key).recent()
         finished = list(runs.finished()[:20])
         streak = 0
         for run in finished:
@@ -104,9 +86,9 @@ def source_statuses() -> list[SourceStatus]:
             streak += 1
         statuses.append(
             SourceStatus(
-                source=source.value,
+                source=source.key,
                 label=source.label,
-                origin=SOURCE_ORIGIN[source],
+                origin=source.origin,
                 latest=runs.exclude(status=FeedRunStatus.SKIPPED).first(),
                 last_success=runs.successful().first(),
                 last_change=runs.successful().with_changes().first(),
@@ -183,7 +165,7 @@ class FeedRun(models.Model):
 
     @property
     def origin(self) -> str:
-        return SOURCE_ORIGIN.get(self.source, self.source)
+        return BY_KEY[self.source].origin if self.source in BY_KEY else self.source
 
     @property
     def is_active(self) -> bool:

@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidde
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from tracker.feeds.sync import QueueUnavailable, enqueue_refresh
+from tracker.feeds.queue import QueueUnavailable, enqueue_refresh
 from tracker.models import FeedRun, FeedSource, source_statuses
 
 # A refresh writes to the activity record (new votes, new actions), which Editors may add to.

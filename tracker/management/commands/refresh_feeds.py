@@ -1,4 +1,4 @@
-"""Refresh the congressional feeds now, synchronously, with the same code the Celery tasks run."""
+"""Refresh the congressional feeds now, synchronously, with the same code the Celery task runs."""
 
 import time
 from pathlib import Path
@@ -6,26 +6,37 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tracker.feeds import replay, sync
-from tracker.models import FeedRun, FeedSource
+from tracker.demo import replay
+from tracker.feeds import sync
+from tracker.feeds.sources import SOURCES
+from tracker.models import FeedRun
 
-SOURCES = ["members", "congress", "senate", "house"]
+# Not on a terminal (a log, a container), progress is a line now and then, not a line per step.
+LOG_PROGRESS_EVERY = 5.0
 
 
 class Command(BaseCommand):
     help = (
-        "Refresh bills (Congress.gov), Senate and House roll calls and members now, printing "
-        "progress and each run's counts. --replay plays the repo's recorded feed files through "
-        "a loopback server instead of the network."
+        "Refresh every feed source (or those named) now, printing progress and each run's "
+        "counts. --replay plays the repo's recorded feed files through a loopback server "
+        "instead of the network."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--source", choices=SOURCES, action="append", help="Default: all.")
         parser.add_argument(
-            "--bill", action="append", help='A bill key such as "118-hr-815" (repeatable).'
+            "--source",
+            choices=[source.key for source in SOURCES],
+            action="append",
+            help="Default: all, in this order.",
         )
-        parser.add_argument("--senate-session", help='Congress and session, e.g. "118-2".')
-        parser.add_argument("--house-year", type=int, help="Calendar year, e.g. 2024.")
+        for source in SOURCES:
+            if source.scope_option:
+                parser.add_argument(
+                    source.scope_option,
+                    dest=f"scope_{source.key}",
+                    action="append",
+                    help=source.scope_help,
+                )
         parser.add_argument(
             "--recheck-all",
             action="store_true",
@@ -35,35 +46,46 @@ class Command(BaseCommand):
         parser.add_argument(
             "--replay",
             nargs="?",
-            const=str(replay.REPLAY_FIXTURES),
+            const=str(replay.RECORDED_FEEDS),
             metavar="DIR",
-            help="Serve recorded files from DIR (default: tests/fixtures/feeds/replay) on "
-            "127.0.0.1 and refresh from there, never the network.",
+            help="Serve recorded files from DIR (default: the demo's, "
+            "tracker/fixtures/demo/feeds) on 127.0.0.1 and refresh from there, never the network.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        sources = options["source"] or SOURCES
+        keys = options["source"] or [source.key for source in SOURCES]
         if options["replay"]:
             root = Path(options["replay"])
             if not root.is_dir():
                 raise CommandError(f"No such directory: {root}")
             with replay.serving(root) as urls:
                 self.stdout.write(f"Replaying {root} from {urls['SENATE_VOTES_BASE_URL'][:-7]}")
-                self._refresh(sources, options)
+                self._refresh(keys, options)
         else:
-            self._refresh(sources, options)
+            self._refresh(keys, options)
 
-    def _refresh(self, sources: list[str], options: dict[str, Any]) -> None:
+    def _refresh(self, keys: list[str], options: dict[str, Any]) -> None:
         failures = 0
-        for source in sources:
+        for key in keys:
+            scope = options.get(f"scope_{key}") or []
             started = time.monotonic()
+            self._last_progress = 0.0
             try:
-                run = self._run_one(source, options)
+                run = sync.refresh(
+                    key,
+                    ",".join(str(part) for part in scope),
+                    recheck_all=options["recheck_all"],
+                    trigger="command",
+                    progress=self._progress,
+                )
+            except ValueError as error:
+                raise CommandError(str(error)) from error
             except sync.RefreshFailed as error:
                 # Recorded on the run already; the command goes on with the next source.
-                run = FeedRun.objects.filter(source=source).recent().first()
+                run = FeedRun.objects.filter(source=key).recent().first()
                 self.stderr.write(f"\n{error}")
-            self.stdout.write("")
+            if self.stdout.isatty():
+                self.stdout.write("")
             if run is None:
                 continue
             self._summarise(run, time.monotonic() - started)
@@ -71,36 +93,18 @@ class Command(BaseCommand):
         if failures:
             self.stderr.write(self.style.WARNING(f"{failures} run(s) had errors; see /feeds/."))
 
-    def _run_one(self, source: str, options: dict[str, Any]) -> FeedRun:
-        common = {"trigger": "command", "progress": self._progress}
-        if source == FeedSource.CONGRESS:
-            return sync.refresh_bills(options["bill"], recheck_all=options["recheck_all"], **common)
-        if source == FeedSource.SENATE:
-            congress, session = self._senate_session(options["senate_session"])
-            return sync.refresh_senate(
-                congress, session, recheck_all=options["recheck_all"], **common
-            )
-        if source == FeedSource.HOUSE:
-            year = options["house_year"] or sync.current_year()
-            return sync.refresh_house(year, recheck_all=options["recheck_all"], **common)
-        return sync.refresh_members(**common)
-
-    def _senate_session(self, value: str | None) -> tuple[int, int]:
-        if not value:
-            return sync.current_session()
-        congress, _, session = value.partition("-")
-        if not (congress.isdigit() and session in {"1", "2", "3"}):
-            raise CommandError(f'--senate-session must look like "118-2", not {value!r}')
-        return int(congress), int(session)
-
     def _progress(self, run: FeedRun) -> None:
         total = f"/{run.progress_total}" if run.progress_total else ""
-        self.stdout.write(
-            f"\r{run.origin} {run.scope}: {run.progress_done}{total} "
-            f"(created {run.created}, updated {run.updated}, failed {run.failed})",
-            ending="",
+        line = (
+            f"{run.origin} {run.scope}: {run.progress_done}{total} "
+            f"(created {run.created}, updated {run.updated}, failed {run.failed})"
         )
-        self.stdout.flush()
+        if self.stdout.isatty():
+            self.stdout.write(f"\r{line}", ending="")
+            self.stdout.flush()
+        elif time.monotonic() - self._last_progress >= LOG_PROGRESS_EVERY:
+            self._last_progress = time.monotonic()
+            self.stdout.write(line)
 
     def _summarise(self, run: FeedRun, seconds: float) -> None:
         style = {"succeeded": self.style.SUCCESS, "skipped": self.style.WARNING}.get(

@@ -35,7 +35,7 @@ from tracker.models import (
     normalise_cast,
 )
 
-DEMO_FIXTURE = Path(__file__).parent / "fixtures" / "demo" / "negotiation-2023-24.yaml"
+DEMO_FIXTURE = Path(__file__).parents[1] / "fixtures" / "demo" / "negotiation-2023-24.yaml"
 EASTERN = ZoneInfo("America/New_York")
 PUBLIC_RECORD = "public record"
 

@@ -1,4 +1,4 @@
-"""A loopback file server that plays recorded feed files, for tests and the offline demo.
+"""A loopback file server that plays recorded feed files, for the offline demo and the tests.
 
 It serves a directory laid out like the real sites (`congress/bill/118/hr/815.json`,
 `senate/roll_call_votes/vote1182/vote_118_2_00048.xml`, `house/2024/roll151.xml`,
@@ -19,7 +19,8 @@ from django.test import override_settings
 
 from tracker.feeds import client
 
-REPLAY_FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "feeds" / "replay"
+# The demo's recorded feeds: what `make run` refreshes from, offline.
+RECORDED_FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "demo" / "feeds"
 PUBLIC_CONGRESS_API = b"https://api.congress.gov/v3"
 
 
@@ -60,7 +61,7 @@ def _handler(root: Path) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serving(root: Path = REPLAY_FIXTURES, *, port: int = 0) -> Iterator[dict[str, str]]:
+def serving(root: Path = RECORDED_FEEDS, *, port: int = 0) -> Iterator[dict[str, str]]:
     """Serve `root` on 127.0.0.1 and point every feed base URL at it while the block runs."""
     root = root.resolve()
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler(root))

@@ -1,4 +1,5 @@
-"""Plain records shared by the vote adapters (Senate LIS and House Clerk): no ORM, no HTTP."""
+"""What the vote adapters (Senate LIS and House Clerk) return: roll calls, their casts and the bills
+they are on, as plain records: no ORM, no HTTP."""
 
 import re
 from collections import Counter
