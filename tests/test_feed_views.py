@@ -40,7 +40,7 @@ def test_it_refuses_a_refresh_from_a_viewer(client, viewer) -> None:
     client.force_login(viewer)
     response = client.post(reverse("tracker-feed-refresh", args=["senate"]))
     assert response.status_code == 403
-    assert b"Only Editors" in response.content
+    assert b"Your role can read but not refresh the feeds" in response.content
     assert not FeedRun.objects.exists()
 
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +30,7 @@ from tracker.models import (
     WatchKind,
 )
 from tracker.models.digests import time_zone_choices
+from tracker.views.access import check_permission
 
 WATCHABLE: dict[str, type[models.Model]] = {
     WatchKind.PROVISION: Provision,
@@ -68,8 +69,7 @@ def watch_toggle(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     model = WATCHABLE.get(kind)
     if model is None:
         raise Http404("Only provisions, demands, stakeholders and negotiations can be watched.")
-    if not request.user.has_perm(f"tracker.view_{kind}"):
-        return HttpResponseForbidden(f"You cannot see this {kind}, so you cannot watch it.")
+    check_permission(request, f"tracker.view_{kind}", f"see this {kind}, so not watch it")
     item = get_object_or_404(model, pk=pk)
     if request.POST.get("watch") not in {"0", "1"}:
         return HttpResponse("Say watch=1 to watch or watch=0 to stop.", status=400)
@@ -115,12 +115,16 @@ def preference_update(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _preview_user(request: HttpRequest) -> AbstractBaseUser | HttpResponse:
+def _preview_user(request: HttpRequest) -> AbstractBaseUser:
     username = request.GET.get("user", "")
     if not username or username == request.user.get_username():
         return request.user
-    if not request.user.has_perm(PREVIEW_OTHERS_PERMISSION):
-        return HttpResponseForbidden("Only Admins can preview another staff member's digest.")
+    check_permission(
+        request,
+        PREVIEW_OTHERS_PERMISSION,
+        "preview another staff member's digest",
+        hint="Only Admins can.",
+    )
     return get_object_or_404(get_user_model(), username=username)
 
 
@@ -134,8 +138,6 @@ def _preview_message(user: AbstractBaseUser) -> EmailMultiAlternatives:
 def digest_preview(request: HttpRequest) -> HttpResponse:
     """The email the user (or, for Admins, any user) would get now: headers, HTML and text."""
     target = _preview_user(request)
-    if isinstance(target, HttpResponse):
-        return target
     message = _preview_message(target)
     html_url = reverse("tracker-digest-preview-html")
     if target != request.user:
@@ -165,8 +167,6 @@ def digest_preview(request: HttpRequest) -> HttpResponse:
 @csp_replace({"style-src": ["'unsafe-inline'"], "frame-ancestors": ["'self'"]})
 def digest_preview_html(request: HttpRequest) -> HttpResponse:
     target = _preview_user(request)
-    if isinstance(target, HttpResponse):
-        return target
     html, _ = _preview_message(target).alternatives[0]
     return HttpResponse(html)
 

@@ -2,12 +2,13 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from tracker.feeds.queue import QueueUnavailable, enqueue_refresh
 from tracker.models import FeedRun, FeedSource, source_statuses
+from tracker.views.access import permission_needed
 
 # A refresh writes to the activity record (new votes, new actions), which Editors may add to.
 REFRESH_PERMISSION = "tracker.add_activity"
@@ -24,13 +25,11 @@ def feed_list(request: HttpRequest) -> HttpResponse:
     return render(request, "feeds/list.html", context)
 
 
-@login_required
+@permission_needed(REFRESH_PERMISSION, "refresh the feeds")
 @require_POST
 def feed_refresh(request: HttpRequest, source: str) -> HttpResponse:
     if source not in FeedSource.values:
         raise Http404("No such feed.")
-    if not request.user.has_perm(REFRESH_PERMISSION):
-        return HttpResponseForbidden("Only Editors and Admins can refresh the feeds.")
     try:
         run = enqueue_refresh(source, user=request.user)
     except QueueUnavailable as error:
