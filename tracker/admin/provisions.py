@@ -1,11 +1,10 @@
 """Provisions and their amounts per version; status changes go through the workflow."""
 
-from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from simple_history.admin import SimpleHistoryAdmin
 
+from tracker.admin.workflow import WorkflowAdmin
 from tracker.models import (
     Provision,
     ProvisionStatus,
@@ -19,24 +18,6 @@ class VersionLineInline(admin.TabularInline):
     extra = 0
     fields = ["version", "amount", "inclusion", "is_confirmed", "note"]
     autocomplete_fields = ["version"]
-
-
-class WorkflowStatusForm(forms.ModelForm):
-    """Refuses a status the workflow does not allow from the stored one."""
-
-    def clean_status(self) -> str:
-        new_status = self.cleaned_data["status"]
-        stored = self.instance
-        if (
-            stored.pk
-            and new_status != stored.status
-            and new_status not in stored.TRANSITIONS[stored.status]
-        ):
-            raise forms.ValidationError(
-                f"The workflow does not allow {stored.get_status_display()} → "
-                f"{dict(self.fields['status'].choices)[new_status]}."
-            )
-        return new_status
 
 
 def _status_action(status: ProvisionStatus):
@@ -62,8 +43,7 @@ def _status_action(status: ProvisionStatus):
 
 
 @admin.register(Provision)
-class ProvisionAdmin(SimpleHistoryAdmin):
-    form = WorkflowStatusForm
+class ProvisionAdmin(WorkflowAdmin):
     list_display = ["title", "kind", "category", "status", "unit", "owner", "updated_at"]
     list_filter = ["kind", "category", "status", "negotiation"]
     search_fields = ["title", "slug", "description"]
@@ -73,15 +53,6 @@ class ProvisionAdmin(SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["title"]}
     inlines = [VersionLineInline]
     actions = [_status_action(status) for status in ProvisionStatus]
-
-    def save_model(self, request: HttpRequest, obj: Provision, form, change: bool) -> None:
-        if change and "status" in form.changed_data:
-            new_status = obj.status
-            obj.status = form.initial["status"]
-            super().save_model(request, obj, form, change)
-            obj.change_status(new_status, by=request.user, note="Changed in the admin")
-        else:
-            super().save_model(request, obj, form, change)
 
 
 @admin.register(VersionLine)

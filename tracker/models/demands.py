@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 from tracker.models.activity import Activity, ActivityKind
 from tracker.models.provisions import Provision
 from tracker.models.validators import EARLIEST_DATE, validate_recorded_date, validate_web_url
-from tracker.models.workflow import StaleEditError, move_to_status, unique_slug
+from tracker.models.workflow import StaleEditError, WorkflowMixin, unique_slug
 
 
 class DemandStatus(models.TextChoices):
@@ -35,7 +35,7 @@ class DemandQuerySet(models.QuerySet["Demand"]):
         return self.filter(status__in=[DemandStatus.RAISED, DemandStatus.ON_THE_TABLE])
 
 
-class Demand(models.Model):
+class Demand(WorkflowMixin, models.Model):
     """A border-policy demand: who asks for what, and what is offered or sought in exchange."""
 
     negotiation = models.ForeignKey(
@@ -86,6 +86,11 @@ class Demand(models.Model):
         return reverse("tracker-demand-detail", args=[self.pk])
 
     TRANSITIONS = DEMAND_TRANSITIONS
+    STATUS_CHANGE_KIND = ActivityKind.DEMAND_CHANGE
+
+    def status_change_subject(self) -> dict[str, object]:
+        return {"demand": self, "stakeholder_id": self.demanded_by_id}
+
     EDITABLE_FIELDS = (
         "title",
         "demanded_by",
@@ -165,33 +170,4 @@ class Demand(models.Model):
             demand=self,
             stakeholder_id=self.demanded_by_id,
             summary=f"{self.title}: edited {', '.join(labels)}"[:300],
-        )
-
-    @property
-    def next_statuses(self) -> list[tuple[str, str]]:
-        return [
-            (value, label)
-            for value, label in DemandStatus.choices
-            if value in self.TRANSITIONS[self.status]
-        ]
-
-    @transaction.atomic
-    def change_status(
-        self,
-        new_status: str,
-        *,
-        by: AbstractBaseUser | None,
-        note: str = "",
-        based_on_revision: int | None = None,
-    ) -> Activity:
-        """Move the demand to `new_status` and record it; refuses stale edits like provisions."""
-        return move_to_status(
-            self,
-            new_status,
-            kind=ActivityKind.DEMAND_CHANGE,
-            by=by,
-            note=note,
-            based_on_revision=based_on_revision,
-            demand=self,
-            stakeholder_id=self.demanded_by_id,
         )

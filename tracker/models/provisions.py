@@ -9,7 +9,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from tracker.models.activity import Activity, ActivityKind
-from tracker.models.workflow import move_to_status
+from tracker.models.workflow import WorkflowMixin
 
 
 class ProvisionKind(models.TextChoices):
@@ -79,7 +79,7 @@ class ProvisionQuerySet(models.QuerySet["Provision"]):
         return [(value, label, counted.get(value, 0)) for value, label in ProvisionStatus.choices]
 
 
-class Provision(models.Model):
+class Provision(WorkflowMixin, models.Model):
     """A funding line, a policy change or a whole package, with its place in the workflow."""
 
     negotiation = models.ForeignKey(
@@ -158,39 +158,10 @@ class Provision(models.Model):
         return reverse("tracker-provision-detail", args=[self.pk])
 
     TRANSITIONS = PROVISION_TRANSITIONS
+    STATUS_CHANGE_KIND = ActivityKind.STATUS_CHANGE
 
-    @property
-    def next_statuses(self) -> list[tuple[str, str]]:
-        """The statuses the workflow allows from here, in workflow order."""
-        return [
-            (value, label)
-            for value, label in ProvisionStatus.choices
-            if value in self.TRANSITIONS[self.status]
-        ]
-
-    @transaction.atomic
-    def change_status(
-        self,
-        new_status: str,
-        *,
-        by: AbstractBaseUser | None,
-        note: str = "",
-        based_on_revision: int | None = None,
-    ) -> Activity:
-        """Move the provision to `new_status` and record it on the timeline.
-
-        With `based_on_revision`, the change is refused (StaleEditError) if someone else changed
-        the provision since that revision was read, so no update is silently lost.
-        """
-        return move_to_status(
-            self,
-            new_status,
-            kind=ActivityKind.STATUS_CHANGE,
-            by=by,
-            note=note,
-            based_on_revision=based_on_revision,
-            provision=self,
-        )
+    def status_change_subject(self) -> dict[str, object]:
+        return {"provision": self}
 
     @transaction.atomic
     def set_amounts(

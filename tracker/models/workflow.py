@@ -2,7 +2,7 @@
 and no lost update (an edit says which revision it was based on)."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -69,3 +69,46 @@ def move_to_status(
         to_value=new_status,
         **subject,
     )
+
+
+class WorkflowMixin:
+    """A model whose `status` moves through a fixed workflow: `TRANSITIONS` (status -> the
+    statuses it may move to), the Activity kind a change is recorded as, and what else that
+    Activity names (`status_change_subject`)."""
+
+    TRANSITIONS: dict[str, set[str]]
+    STATUS_CHANGE_KIND: str
+
+    @property
+    def next_statuses(self) -> list[tuple[str, str]]:
+        """The statuses the workflow allows from here, in workflow order."""
+        choices = self._meta.get_field("status").choices  # type: ignore[attr-defined]
+        allowed = self.TRANSITIONS[self.status]  # type: ignore[attr-defined]
+        return [(value, label) for value, label in choices if value in allowed]
+
+    def status_change_subject(self) -> dict[str, object]:
+        raise NotImplementedError
+
+    @transaction.atomic
+    def change_status(
+        self,
+        new_status: str,
+        *,
+        by: AbstractBaseUser | None,
+        note: str = "",
+        based_on_revision: int | None = None,
+    ) -> Activity:
+        """Move to `new_status` and record it on the timeline.
+
+        With `based_on_revision`, the change is refused (StaleEditError) if someone else changed
+        the item since that revision was read, so no update is silently lost.
+        """
+        return move_to_status(
+            self,  # type: ignore[arg-type]
+            new_status,
+            kind=self.STATUS_CHANGE_KIND,
+            by=by,
+            note=note,
+            based_on_revision=based_on_revision,
+            **self.status_change_subject(),
+        )
