@@ -5,6 +5,7 @@ Safe local defaults (SQLite under var/, Celery eager, console mail) let `make ru
 """
 
 import os
+from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
@@ -50,7 +51,8 @@ def env_list(name: str, default: str) -> list[str]:
 # Core
 DEBUG = env_bool("DEBUG", True)
 INSECURE_DEFAULT_SECRET_KEY = "django-insecure-local-demo-key-never-use-in-production"
-SECRET_KEY = env_str("SECRET_KEY", INSECURE_DEFAULT_SECRET_KEY)
+# An empty SECRET_KEY (docker compose passes one when .env has none) counts as unset.
+SECRET_KEY = env_str("SECRET_KEY", "") or INSECURE_DEFAULT_SECRET_KEY
 if not DEBUG and SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY:
     # A production deploy that forgot its key would sign sessions and unsubscribe links with a
     # key anyone can read on GitHub; refuse to start instead.
@@ -84,12 +86,18 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # The middleware setting security headers comes first. When a middleware raises, Django
+    # Outermost, so every response carries the request's id and every log line of the request
+    # (the 500 included) names it and its user; one JSON line per request.
+    "tracker.logs.RequestLogMiddleware",
+    # The middleware setting security headers comes next. When a middleware raises, Django
     # turns the exception into a 500 there and only the middleware listed before it sees that
     # response: a 500 from the session store (database down) still gets every header.
     "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # /healthz and /readyz, answered inside the header middlewares (so they carry every security
+    # header) and before anything reads the Host header: a probe asks by the pod's address.
+    "tracker.views.health.ProbeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -129,15 +137,38 @@ TEMPLATES = [
     }
 ]
 
-# Database: DATABASE_URL, or a SQLite file under var/ for the demo.
+# Database: DATABASE_URL, or a SQLite file under var/ for the demo. DATABASE_POOL says how
+# PostgreSQL connections are shared (README, "Deploying on several machines"):
+#   ""          each process keeps one connection open for DATABASE_CONN_MAX_AGE seconds;
+#   "psycopg"   Django's psycopg pool, up to DATABASE_POOL_MAX_SIZE connections per process;
+#   "pgbouncer" DATABASE_URL names a PgBouncer in transaction mode: a server connection is
+#               lent per transaction, so no server-side cursors (Django already turns psycopg's
+#               prepared statements off) and no connection kept by the app.
 (BASE_DIR / "var").mkdir(exist_ok=True)
+DATABASE_POOL = env_str("DATABASE_POOL", "")
+if DATABASE_POOL not in {"", "psycopg", "pgbouncer"}:
+    raise ImproperlyConfigured(f"DATABASE_POOL must be psycopg or pgbouncer, not {DATABASE_POOL!r}")
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'tracker.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_max_age=0 if DATABASE_POOL else env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    # A database that does not answer fails the request within seconds (a 503, see
+    # tracker/views/health.py) instead of holding the worker for the system's TCP timeout.
+    _db_options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3))
+    if DATABASE_POOL == "psycopg":
+        _db_options["pool"] = {
+            "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1),
+            "max_size": env_int("DATABASE_POOL_MAX_SIZE", 4),
+            # How long a request waits for a free connection before it fails (a 503).
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 5),
+        }
+    elif DATABASE_POOL == "pgbouncer":
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -216,8 +247,8 @@ USE_TZ = True
 # Static files: vendored assets in static/, served by whitenoise in every environment.
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -238,6 +269,8 @@ CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_NAME = "__Host-sessionid" if SESSION_COOKIE_SECURE else "sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken" if CSRF_COOKIE_SECURE else "csrftoken"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Probes speak plain HTTP to the pod's address; tracker.views.health.ProbeMiddleware answers them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -269,6 +302,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Negotiation Tracker <tracker@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who is mailed a server error's traceback when DEBUG is off: "Name <address>, ...".
+ADMINS = [(name, address) for name, address in getaddresses([env_str("ADMINS", "")]) if address]
 # Without an SMTP host (the local demo) mail is printed to the console rather than lost.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
@@ -285,6 +320,8 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Processes per worker, each with its own database connection (the budget: README).
+CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 2)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 CELERY_TIMEZONE = TIME_ZONE
@@ -320,7 +357,14 @@ FEED_IN_REQUEST_TIMEOUT = env_int("FEED_IN_REQUEST_TIMEOUT", 15)
 # ("https://host:port", comma-separated).
 FEED_REDIRECT_ALLOWED_ORIGINS = env_list("FEED_REDIRECT_ALLOWED_ORIGINS", "")
 # Broker calls made from web requests give up quickly, so no page waits on a hung Redis.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 2,
+    # A task taken by a worker that died (acks_late) goes back to the queue after this many
+    # seconds. It must outlast the longest countdown of a retry (FEED_TASK_OPTIONS: 1800 s),
+    # or Redis hands a waiting retry to a second worker.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # The result store (the same Redis) defaults to 120-second socket timeouts retried 20 times: a
 # worker storing a result on a hung Redis would be stuck for most of an hour.
@@ -330,12 +374,50 @@ CELERY_REDIS_SOCKET_TIMEOUT = 5
 # Email digests
 DIGEST_DEFAULT_TIME_ZONE = "America/New_York"
 
+# Logs: one JSON object per line on stderr, stamped in UTC, with the request's id and user or
+# the task's id (tracker/logs.py). LOG_FORMAT=plain gives one readable line per record instead.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "formatters": {
+        "json": {"()": "tracker.logs.JsonFormatter"},
+        "plain": {"()": "tracker.logs.PlainFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": env_str("LOG_FORMAT", "json")},
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "filters": ["require_debug_false"],
+            "level": "ERROR",
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # A line per request would bury a run's own progress; the FeedRun records every failure.
-    "loggers": {"httpx": {"level": env_str("HTTPX_LOG_LEVEL", "WARNING")}},
+    "loggers": {
+        # Django's own console handler would print its records a second time, unformatted.
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        # A line per request would bury a run's own progress; the FeedRun records every failure.
+        "httpx": {"level": env_str("HTTPX_LOG_LEVEL", "WARNING")},
+    },
 }
+
+# Errors: sent to Sentry when SENTRY_DSN is set (Django requests and Celery tasks), nothing sent
+# otherwise; ADMINS are mailed a server error either way.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        release=env_str("SENTRY_RELEASE", "") or None,
+        traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0") or 0),
+        # Staff names, addresses and IP addresses stay out of error reports.
+        send_default_pii=False,
+    )
+
+# Probes: /readyz gives each of the database, the cache and the broker this many seconds.
+READINESS_TIMEOUT = env_int("READINESS_TIMEOUT", 2)

@@ -9,6 +9,7 @@ from tracker.views import (
     digests,
     feeds,
     funding,
+    health,
     positions,
     provisions,
     stakeholders,
@@ -17,12 +18,17 @@ from tracker.views import (
     whip,
 )
 
+# A database outage is a 503 with Retry-After, not a 500.
+handler500 = "tracker.views.health.server_error"
+
 # The admin logs in through the staff login (and its MFA), never a login page of its own.
 admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", dashboard.home, name="tracker-home"),
-    path("healthz", dashboard.health, name="tracker-health"),
+    # Probes; tracker.views.health.ProbeMiddleware answers them before the Host header is checked.
+    path("healthz", health.healthz, name="tracker-health"),
+    path("readyz", health.readyz, name="tracker-ready"),
     # Provisions and demands
     path("provisions/", provisions.provision_list, name="tracker-provision-list"),
     path("provisions/<int:pk>/", provisions.provision_detail, name="tracker-provision-detail"),

@@ -39,8 +39,3 @@ def home(request: HttpRequest) -> HttpResponse:
             ).order_by(F("expected_on").asc(nulls_last=True))[:5],
         },
     )
-
-
-def health(request: HttpRequest) -> HttpResponse:
-    """For load balancers, container health checks and the page benchmark's baseline."""
-    return HttpResponse("ok", content_type="text/plain")
