@@ -1,17 +1,26 @@
-# The tracker's one image: web (gunicorn + whitenoise), Celery worker and Celery beat.
-FROM python:3.11-slim
+# The tracker's one image, built once and run as every app service: the release step (migrate),
+# web (gunicorn + whitenoise), Celery worker and Celery beat. See docker-compose.yml and
+# tracker/deploy/kubernetes/.
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 UV_PROJECT_ENVIRONMENT=/opt/venv \
-    PATH="/opt/venv/bin:$PATH"
-RUN pip install --no-cache-dir uv
+# Build stage: uv installs the locked dependencies into /opt/venv; uv itself, its cache and the
+# build tools stay in this stage and never reach the image.
+FROM python:3.11.10-slim-bookworm AS build
+ENV UV_PROJECT_ENVIRONMENT=/opt/venv UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_NO_CACHE=1 \
+    UV_PYTHON_DOWNLOADS=never
+RUN pip install --no-cache-dir uv==0.13.9
 WORKDIR /app
 COPY pyproject.toml uv.lock ./
-RUN uv sync --frozen --no-dev
-COPY . .
-# collectstatic needs settings that import cleanly; these values are build-time only.
-RUN DEBUG=false SECRET_KEY=build-only-not-secret python manage.py collectstatic --no-input
+RUN uv sync --frozen --no-dev --no-install-project
 
-RUN useradd --create-home tracker && mkdir -p /app/var && chown tracker /app/var
-USER tracker
+FROM python:3.11.10-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH="/opt/venv/bin:$PATH"
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+COPY . .
+# collectstatic needs settings that import cleanly; these values exist only during the build.
+RUN DEBUG=false SECRET_KEY=build-only-not-secret python manage.py collectstatic --no-input \
+    && useradd --create-home --uid 1000 tracker && chown -R tracker /app/var
+USER 1000
 EXPOSE 8000
-CMD ["gunicorn", "tracker.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# docker-compose.yml and the Kubernetes manifests name their commands; this is the web's.
+CMD ["gunicorn", "--config", "tracker/deploy/gunicorn.conf.py", "tracker.wsgi"]
