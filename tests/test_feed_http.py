@@ -157,7 +157,7 @@ def test_it_pages_through_actions_with_the_key_in_a_header_and_survives_a_429(
 ) -> None:
     item = (REPLAY / "congress/bill/118/hr/815.json").read_bytes()
     page_1 = (REPLAY / "congress/bill/118/hr/815/actions.json").read_bytes()
-    page_2 = (REPLAY / "congress/bill/118/hr/815/actions.offset-2.json").read_bytes()
+    page_2 = (REPLAY / "congress/bill/118/hr/815/actions.offset-10.json").read_bytes()
     page_1 = page_1.replace(b"https://api.congress.gov/v3", f"{feed_server.base}/v3".encode())
     feed_server.route("/v3/bill/118/hr/815", ok(item, "application/json"))
     feed_server.route(
@@ -170,9 +170,9 @@ def test_it_pages_through_actions_with_the_key_in_a_header_and_survives_a_429(
     run = sync.refresh_bills(["118-hr-815"])
     assert run.status == "succeeded", run.errors
     assert run.updated == 1
-    assert Activity.objects.filter(bill__number=815, kind="bill_action").count() == 4
+    assert Activity.objects.filter(bill__number=815, kind="bill_action").count() == 15
     paths = [path for path, _ in feed_server.requests]
-    assert any("offset=2" in path for path in paths)
+    assert any("offset=10" in path for path in paths)
     assert all("format=json" in path for path in paths)
     assert all(
         headers.get("X-Api-Key") == "test-key-never-logged" for _, headers in feed_server.requests

@@ -206,7 +206,7 @@ def test_a_bill_is_keyed_by_number_and_its_actions_merge_without_duplicates(demo
 
     item = json.loads((RECORDED_FEEDS / "congress/bill/118/hr/815.json").read_text())
     record = dataclasses.replace(congress.parse_bill(item), title="A new official title")
-    pages = ["actions.json", "actions.offset-2.json"]
+    pages = ["actions.json", "actions.offset-10.json"]
     actions = tuple(
         congress.parse_action(action)
         for page in pages
@@ -215,20 +215,20 @@ def test_a_bill_is_keyed_by_number_and_its_actions_merge_without_duplicates(demo
         ]
     )
     bills = Bill.objects.count()
-    outcome = ingest_bill(record, congress.ActionList(actions, 4))
+    outcome = ingest_bill(record, congress.ActionList(actions, 15))
     assert outcome.outcome == "updated"
     assert Bill.objects.count() == bills
     bill = Bill.objects.by_key("118-hr-815")
     assert bill.title == "A new official title"
-    assert bill.actions.count() == 4
+    assert bill.actions.count() == 15
     assert (
-        Activity.objects.filter(bill=bill, kind="bill_action", source="congress.gov").count() == 4
+        Activity.objects.filter(bill=bill, kind="bill_action", source="congress.gov").count() == 15
     )
-    assert ingest_bill(record, congress.ActionList(actions, 4)).outcome == "unchanged"
-    assert Activity.objects.filter(bill=bill, kind="bill_action").count() == 4
+    assert ingest_bill(record, congress.ActionList(actions, 15)).outcome == "unchanged"
+    assert Activity.objects.filter(bill=bill, kind="bill_action").count() == 15
     # A short list (a page went missing) never removes actions.
     ingest_bill(record, congress.ActionList(actions[:1], 4))
-    assert BillAction.objects.filter(bill=bill).count() == 4
+    assert BillAction.objects.filter(bill=bill).count() == 15
 
 
 def _cosponsor(bioguide_id: str, name: str, **changes) -> congress.CosponsorRecord:

@@ -356,6 +356,8 @@ def _activities(
             ActivityKind.VOTE: {"vote": rng.choice(votes)},
             ActivityKind.BILL_ACTION: {},
             ActivityKind.BILL_RECORD: {},
+            ActivityKind.PROPOSAL: {"provision": rng.choice(provisions)},
+            ActivityKind.WHIP_RESULT: {"vote": rng.choice(votes)},
             ActivityKind.NOTE: {"provision": rng.choice(provisions)},
         }[kind]
         occurred_at = first + timedelta(seconds=rng.randrange(span))

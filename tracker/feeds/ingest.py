@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from tracker.feed_effects import follow_bill
 from tracker.feeds.congress import ActionList, BillDetails, BillRecord
 from tracker.feeds.legislators import Legislator
 from tracker.feeds.roll_calls import BillRef, MemberCast, RollCall, normalised_cast
@@ -539,6 +540,9 @@ def ingest_bill(
             bill.last_synced_at = now
             bill.save(update_fields=[*changed_fields, "last_synced_at"])
         new_actions = _merge_actions(bill, actions) if actions is not None else 0
+        if new_actions or (actions is not None and actions.actions and not bill.stage):
+            # What the new actions move: the bill's stage, its versions, provision statuses.
+            follow_bill(bill)
         record_changes = 0
         if details is not None:
             # The first time, years of amendments and cosponsors are history, not news.
@@ -556,9 +560,16 @@ def ingest_bill(
 
 
 def _merge_actions(bill: Bill, actions: ActionList) -> int:
-    existing = dict(BillAction.objects.filter(bill=bill).values_list("fingerprint", "pk"))
+    existing = {
+        fingerprint: (pk, position)
+        for fingerprint, pk, position in BillAction.objects.filter(bill=bill).values_list(
+            "fingerprint", "pk", "position"
+        )
+    }
     incoming: dict[str, BillAction] = {}
-    for action in actions.actions:
+    # Congress.gov lists the newest first; the position counts from the oldest.
+    total = len(actions.actions)
+    for index, action in enumerate(actions.actions):
         fingerprint = BillAction.fingerprint_for(
             acted_on=action.acted_on,
             acted_at_time=action.acted_at_time,
@@ -575,9 +586,17 @@ def _merge_actions(bill: Bill, actions: ActionList) -> int:
             action_code=action.action_code[:20],
             source_system_code=action.source_system_code,
             fingerprint=fingerprint,
+            position=total - index,
         )
     new = [action for fingerprint, action in incoming.items() if fingerprint not in existing]
     BillAction.objects.bulk_create(new)
+    if actions.complete:
+        moved = [
+            BillAction(pk=existing[fingerprint][0], position=action.position)
+            for fingerprint, action in incoming.items()
+            if fingerprint in existing and existing[fingerprint][1] != action.position
+        ]
+        BillAction.objects.bulk_update(moved, ["position"])
     Activity.objects.bulk_create(
         Activity(
             negotiation_id=bill.negotiation_id,
@@ -590,7 +609,7 @@ def _merge_actions(bill: Bill, actions: ActionList) -> int:
         )
         for action in new
     )
-    gone = [pk for fingerprint, pk in existing.items() if fingerprint not in incoming]
+    gone = [pk for fingerprint, (pk, _) in existing.items() if fingerprint not in incoming]
     if gone and actions.complete and incoming:
         # Re-worded or re-dated upstream: the API's list is the record; a short or empty list
         # (a missing page) never removes anything.

@@ -15,6 +15,8 @@ class ActivityKind(models.TextChoices):
     VOTE = "vote", "Vote"
     BILL_ACTION = "bill_action", "Bill action"
     BILL_RECORD = "bill_record", "Bill record"
+    PROPOSAL = "proposal", "Proposed by the feed"
+    WHIP_RESULT = "whip_result", "Whip result"
     NOTE = "note", "Note"
 
 

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.html import strip_tags
 
+from tracker.bill_progress import STAGES
+
 # Block-level tags end a line, so a CRS summary's paragraphs and list items stay apart once
 # its tags are stripped.
 _BLOCK_END = re.compile(r"</(p|li|h\d|div|ul|ol|tr)\s*>|<br\s*/?>", re.IGNORECASE)
@@ -38,6 +40,10 @@ CONGRESS_GOV_BILL_PATH = {
     "hres": "house-resolution",
     "sres": "senate-resolution",
 }
+
+
+# The stages a bill reaches, in order (derived from its actions by tracker/bill_progress.py).
+BillStage = models.TextChoices("BillStage", [(key.upper(), (key, label)) for key, label in STAGES])
 
 
 class BillQuerySet(models.QuerySet["Bill"]):
@@ -72,6 +78,11 @@ class Bill(models.Model):
     # until then a refresh fetches them whatever the update dates say, and stores them quietly
     # (years of history are not news).
     records_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The furthest stage its actions reach, with the action that set it (its day and words);
+    # kept by the feed, never typed.
+    stage = models.CharField(max_length=24, choices=BillStage.choices, blank=True, editable=False)
+    stage_on = models.DateField(null=True, blank=True, editable=False)
+    stage_text = models.TextField(blank=True, editable=False)
 
     objects = BillQuerySet.as_manager()
 
@@ -99,6 +110,17 @@ class Bill(models.Model):
         return f"{self.congress}-{self.bill_type}-{self.number}"
 
     @property
+    def stage_label(self) -> str:
+        if self.stage == BillStage.BECAME_LAW and self.public_law:
+            return f"became Public Law {self.public_law}"
+        return self.get_stage_display() if self.stage else "no action yet"
+
+    @property
+    def actions_url(self) -> str:
+        """Where staff read the actions the stage comes from."""
+        return f"{self.congress_gov_url}/all-actions" if self.congress_gov_url else ""
+
+    @property
     def congress_gov_url(self) -> str:
         if self.bill_type not in CONGRESS_GOV_BILL_PATH or not self.number:
             return ""
@@ -121,10 +143,13 @@ class BillAction(models.Model):
     action_code = models.CharField(max_length=20, blank=True)
     source_system_code = models.PositiveSmallIntegerField(null=True, blank=True)
     fingerprint = models.CharField(max_length=40, editable=False)
+    # Its place in Congress.gov's list, oldest first: Senate actions carry no time, and several
+    # on one day (a cloture vote, then the motion to reconsider it) are told apart only by it.
+    position = models.PositiveIntegerField(default=0, editable=False)
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-acted_on", "-acted_at_time", "-id"]
+        ordering = ["-acted_on", "-acted_at_time", "-position", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["bill", "fingerprint"], name="bill_action_natural_key")
         ]

@@ -40,6 +40,17 @@ class VersionStage(models.TextChoices):
     ENACTED = "enacted", "Enacted"
 
 
+class VersionStanding(models.TextChoices):
+    """Where a version of the package stands, as its bill's actions settle it."""
+
+    FAILED = "failed", "Failed"
+    PASSED_HOUSE = "passed_house", "Passed the House"
+    PASSED_SENATE = "passed_senate", "Passed the Senate"
+    PASSED_BOTH = "passed_both", "Passed both chambers"
+    BECAME_LAW = "became_law", "Became law"
+    VETOED = "vetoed", "Vetoed"
+
+
 class PackageVersion(models.Model):
     """One version of the package to compare side by side: the request, a text, the law."""
 
@@ -57,6 +68,13 @@ class PackageVersion(models.Model):
     )
     source_url = models.URLField(max_length=500, blank=True)
     notes = models.TextField(blank=True)
+    # Where the version stands (blank: still in play), set by the feed from the first decisive
+    # action on its bill from its date on, with that action's day and words.
+    standing = models.CharField(
+        max_length=16, choices=VersionStanding.choices, blank=True, editable=False
+    )
+    standing_on = models.DateField(null=True, blank=True, editable=False)
+    standing_text = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["negotiation", "dated", "id"]

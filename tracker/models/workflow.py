@@ -1,6 +1,8 @@
 """The one status-change path for provisions and demands: a fixed workflow of allowed moves,
 and no lost update (an edit says which revision it was based on)."""
 
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
@@ -37,9 +39,18 @@ def move_to_status(
     by: AbstractBaseUser | None,
     note: str,
     based_on_revision: int | None,
+    allowed: set[str] | None = None,
+    source: str = "",
+    source_url: str = "",
+    occurred_at: datetime | None = None,
     **subject: object,
 ) -> Activity:
-    """The one status-change path for provisions and demands: lock, check, save, record."""
+    """The one status-change path for provisions and demands: lock, check, save, record.
+
+    `allowed` replaces the workflow's moves from the stored status (a feed settling a move the
+    record made, a staff member undoing a feed's move); `source`, `source_url` and `occurred_at`
+    say where a change that no staff member made comes from and when it happened.
+    """
     model = type(item)
     if new_status not in {value for value, _ in model._meta.get_field("status").choices}:
         raise ValueError(f"Unknown status {new_status!r}.")
@@ -48,7 +59,7 @@ def move_to_status(
         raise StaleEditError(stored)
     if stored.status == new_status:
         raise TransitionNotAllowed(f"{stored} is already {stored.get_status_display()}.")
-    if new_status not in model.TRANSITIONS[stored.status]:
+    if new_status not in (model.TRANSITIONS[stored.status] if allowed is None else allowed):
         new_label = dict(model._meta.get_field("status").choices)[new_status]
         raise TransitionNotAllowed(
             f"{stored} cannot move from {stored.get_status_display()} to {new_label}."
@@ -61,8 +72,9 @@ def move_to_status(
         negotiation_id=item.negotiation_id,
         kind=kind,
         actor=by,
-        source="" if by else "system",
-        occurred_at=timezone.now(),
+        source=source or ("" if by else "system"),
+        source_url=source_url,
+        occurred_at=occurred_at or timezone.now(),
         summary=f"{item.title}: {old_label} → {item.get_status_display()}",
         detail=note,
         from_value=stored.status,
@@ -97,11 +109,13 @@ class WorkflowMixin:
         by: AbstractBaseUser | None,
         note: str = "",
         based_on_revision: int | None = None,
+        **how: object,
     ) -> Activity:
         """Move to `new_status` and record it on the timeline.
 
         With `based_on_revision`, the change is refused (StaleEditError) if someone else changed
-        the item since that revision was read, so no update is silently lost.
+        the item since that revision was read, so no update is silently lost. `how` passes
+        move_to_status's `allowed`, `source`, `source_url` and `occurred_at`.
         """
         return move_to_status(
             self,  # type: ignore[arg-type]
@@ -110,5 +124,6 @@ class WorkflowMixin:
             by=by,
             note=note,
             based_on_revision=based_on_revision,
+            **how,  # type: ignore[arg-type]
             **self.status_change_subject(),
         )
