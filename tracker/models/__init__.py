@@ -5,6 +5,7 @@ from tracker.models.bills import (
     Amendment,
     Bill,
     BillAction,
+    BillStage,
     BillSummary,
     BillTextVersion,
     BillTitle,
@@ -28,7 +29,13 @@ from tracker.models.feeds import (
     SourceStatus,
     source_statuses,
 )
-from tracker.models.negotiations import Negotiation, PackageVersion, VersionStage
+from tracker.models.negotiations import (
+    Negotiation,
+    PackageVersion,
+    VersionStage,
+    VersionStanding,
+)
+from tracker.models.proposals import ProposalState, StatusProposal
 from tracker.models.provisions import (
     Category,
     Inclusion,
@@ -62,6 +69,7 @@ __all__ = [
     "Amendment",
     "Bill",
     "BillAction",
+    "BillStage",
     "BillSummary",
     "BillTextVersion",
     "BillTitle",
@@ -85,6 +93,7 @@ __all__ = [
     "Negotiation",
     "PackageVersion",
     "Position",
+    "ProposalState",
     "Provision",
     "ProvisionKind",
     "ProvisionStatus",
@@ -95,12 +104,14 @@ __all__ = [
     "Stance",
     "StanceOverride",
     "StatementKind",
+    "StatusProposal",
     "ThresholdRule",
     "TransitionNotAllowed",
     "Unit",
     "Vacancy",
     "VersionLine",
     "VersionStage",
+    "VersionStanding",
     "Vote",
     "VoteCast",
     "VoteTarget",
