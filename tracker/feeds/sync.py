@@ -109,6 +109,17 @@ def _begin(
         source=source, status=FeedRunStatus.RUNNING, started_at__lt=stale_before
     ).update(status=FeedRunStatus.ABANDONED, finished_at=now, message="The worker stopped mid-run.")
     run = FeedRun.objects.filter(pk=run_id).first() if run_id else None
+    if run is not None and run.status == FeedRunStatus.RUNNING:
+        # This run's task is delivered again, which the broker does only once the worker that
+        # took it is gone (acks_late): the run was left `running` by a dead worker. Start it
+        # over, on the same row, so the page polling it sees it finish.
+        run = FeedRun(
+            pk=run.pk,
+            source=source,
+            trigger=run.trigger,
+            requested_by_id=run.requested_by_id,
+            queued_at=run.queued_at,
+        )
     if run is None or run.status != FeedRunStatus.QUEUED:
         # A retry of a task whose queued run already finished gets a run of its own.
         run = FeedRun(source=source, trigger=trigger)
