@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from tests.factories import make_provision
 from tracker.models import (
     Activity,
     ActivityKind,
@@ -139,7 +140,7 @@ def test_a_status_edited_in_the_change_form_reaches_the_timeline(
     client: Client, admin_user, demo
 ) -> None:
     client.force_login(admin_user)
-    provision = Provision.objects.filter(negotiation=demo, status="in_text").first()
+    provision = make_provision(demo, title="A line still in the text", status="in_text")
     url = reverse("admin:tracker_provision_change", args=[provision.pk])
     form = client.get(url).context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None}

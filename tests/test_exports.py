@@ -86,16 +86,41 @@ def test_the_funding_csv_has_the_pages_figures(client, viewer, demo) -> None:
     rows = _read(client.get("/funding/comparison.csv", {"negotiation": demo.slug}))
 
     header, lines = rows[0], rows[1:]
-    versions = [name for name in header[4::2]]
+    versions = header[4::4]
     assert len(versions) == demo.versions.count()
     # Every amount the page shows (as <data value>) in page order equals the CSV's, row by row.
     page_rows = re.findall(r'<tr class="[^"]*" data-line="[^"]+">(.*?)</tr>', page, re.S)
     page_rows += re.findall(r'<tr data-line="stated">(.*?)</tr>', page, re.S)
     page_values = [re.findall(r'<data value="(-?\d+)">', row) for row in page_rows]
-    csv_values = [[cell for cell in line[4::2] if cell] for line in lines]
+    csv_values = [[cell for cell in line[4::4] if cell] for line in lines]
     assert sorted(page_values) == sorted(csv_values)
-    assert lines[-3][1] == "Total of the lines"
-    assert lines[-1][header.index(versions[-1])] == str(95_340_000_000 - 95_110_000_000)
+    total = next(line for line in lines if line[1] == "Total of the lines")
+    assert total[header.index(versions[-1])] == str(95_340_000_000)
+    assert lines[-1][1].startswith("Topline not matched")
+
+
+@pytest.mark.django_db
+def test_the_funding_csv_marks_unconfirmed_figures_and_the_totals_that_add_them(
+    client, viewer, demo
+) -> None:
+    client.force_login(viewer)
+
+    rows = _read(client.get("/funding/comparison.csv", {"negotiation": demo.slug}))
+
+    header, lines = rows[0], rows[1:]
+    request = header.index("President's national security supplemental request")
+    enacted = header.index("Public Law 118-50 (H.R. 815 as enacted)")
+    by_line = {line[1].strip(): line for line in lines}
+    total = by_line["Total of the lines"]
+    # The request's total adds the unconfirmed Indo-Pacific $7.4B: marked, confirmed-only beside.
+    assert header[request + 1] == "Unconfirmed (Request)"
+    assert total[request : request + 3] == ["105850000000", "includes unconfirmed", "98450000000"]
+    assert total[enacted : enacted + 3] == ["95340000000", "", ""]
+    indo_pacific = by_line["Indo-Pacific / Taiwan (incl. submarine industrial base where counted)"]
+    assert indo_pacific[request : request + 2] == ["7400000000", "unconfirmed"]
+    refugees = by_line["Ukrainians and other refugees/displaced people (US-side support)"]
+    assert refugees[enacted : enacted + 2] == ["", "amount unconfirmed"]
+    assert "inside “Ukraine" in refugees[3]
 
 
 @pytest.mark.django_db

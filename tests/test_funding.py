@@ -1,64 +1,189 @@
-"""The funding comparison: lines across versions, subtotals that add up, topline flags."""
+"""The funding comparison: lines across versions, subtotals that add up, topline flags, and
+totals that stay honest about the figures in them."""
 
 import re
 from datetime import date
 
 import pytest
-from django.db.models import Sum
 
 from tests.factories import make_negotiation, make_provision, make_version
-from tracker.funding import funding_comparison
+from tracker.funding import funding_comparison, version_totals
 from tracker.models import PackageVersion, Provision, VersionLine
 
 pytestmark = pytest.mark.django_db
 
 BILLION = 1_000_000_000
+MILLION = 1_000_000
 
 
-def test_category_subtotals_add_up_to_each_demo_versions_total(demo) -> None:
-    comparison = funding_comparison(demo)
-
-    for index, version in enumerate(comparison.versions):
-        subtotals = [block.subtotals[index] for block in comparison.blocks]
-        expected = sum(amount for amount in subtotals if amount is not None)
-        # Independently of the table: top-level, non-memo dollar lines straight from the database.
-        in_database = VersionLine.objects.filter(
-            version=version,
-            provision__kind="funding",
-            provision__unit="usd",
-            provision__is_memo=False,
-            provision__parent__isnull=True,
-        ).aggregate(total=Sum("amount"))["total"]
-        assert comparison.totals[index] == (expected if in_database is not None else None)
-        assert comparison.totals[index] == in_database
+def _page(client, viewer, negotiation) -> str:
+    client.force_login(viewer)
+    response = client.get("/funding/", {"negotiation": negotiation.slug})
+    assert response.status_code == 200
+    return response.content.decode()
 
 
-def test_the_demo_totals_are_the_public_records_sums_and_the_gaps_are_flagged(demo) -> None:
-    comparison = funding_comparison(demo)
-    totals = dict(zip([v.slug for v in comparison.versions], comparison.totals, strict=True))
-    gaps = dict(zip([v.slug for v in comparison.versions], comparison.mismatches, strict=True))
-
-    # Ukraine 60.84 + Israel security 17 + humanitarian 9.15 + Indo-Pacific 8.12 (the $26.38B
-    # Israel bill total is a memo line; Taiwan replenishment is part of Indo-Pacific).
-    assert totals["enacted"] == 95_110_000_000
-    assert gaps["enacted"] == 95_340_000_000 - 95_110_000_000
-    assert totals["hr2"] is None and gaps["hr2"] is None
-    assert comparison.has_mismatch
+def _row(page: str, line: str) -> str:
+    """One row of the table, by its data-line."""
+    return re.search(rf'<tr[^>]*data-line="{line}">(.*?)</tr>', page, re.S).group(1)
 
 
-def test_memo_lines_staff_counts_and_covered_sub_lines_are_shown_but_not_summed(demo) -> None:
-    comparison = funding_comparison(demo)
-    rows = {row.provision.slug: row for block in comparison.blocks for row in block.rows}
-    enacted = [v.slug for v in comparison.versions].index("enacted")
-    request = [v.slug for v in comparison.versions].index("request")
+def _cells(page: str, line: str) -> list[str]:
+    return re.findall(r"<td[^>]*>(.*?)</td>", _row(page, line), re.S)
 
-    assert rows["israel-bill-total"].cells[enacted].amount == 26_380_000_000
-    assert not rows["israel-bill-total"].cells[enacted].is_summed
-    assert "memo" in rows["israel-bill-total"].why_not_summed
-    assert not rows["staff-cbp-total"].cells[request].is_summed
-    assert rows["taiwan-replenishment"].depth == 1
-    assert not rows["taiwan-replenishment"].cells[enacted].is_summed
-    assert "part of" in rows["taiwan-replenishment"].why_not_summed
+
+def _columns(page: str) -> list[str]:
+    head = re.search(r"<thead>(.*?)</thead>", page, re.S).group(1)
+    return [
+        re.sub(r"<.*", "", label, flags=re.S).strip()
+        for label in re.findall(r'<th scope="col" class="num">(.*?)</th>', head, re.S)
+    ]
+
+
+def _figure(cell: str) -> int | None:
+    """The amount a cell shows (its first <data value>), None for a dash."""
+    found = re.search(r'<data value="(-?\d+)">', cell)
+    return int(found.group(1)) if found else None
+
+
+def _by_stage(page: str, line: str) -> dict[str, str]:
+    return dict(zip(_columns(page), _cells(page, line), strict=True))
+
+
+# The record's totals ------------------------------------------------------------------------
+
+
+def test_the_request_sums_to_the_records_105_85_billion_counting_ukrainian_arrivals_once(
+    client, viewer, demo
+) -> None:
+    page = _page(client, viewer, demo)
+
+    total = _by_stage(page, "total")["Request"]
+    assert _figure(total) == 105_850 * MILLION
+    assert "matches or no topline" in _by_stage(page, "gap")["Request"]
+    # The $481M for Ukrainians arriving in the US is shown, inside the $61.4B for Ukraine.
+    arrivals = _by_stage(page, "refugees-displaced")["Request"]
+    assert _figure(arrivals) == 481 * MILLION
+    assert "not-summed" in _row(page, "refugees-displaced")
+    assert "inside Ukraine" in arrivals
+    assert _figure(_by_stage(page, "subtotal-humanitarian")["Request"]) == 9_150 * MILLION
+    # The chart's description reads "Humanitarian: Request $9.15B, ..." (no $9.63B).
+    assert "Humanitarian: Request $9.15B," in page
+
+
+def test_the_senate_deals_stated_118_28_billion_stands_beside_what_its_lines_add_up_to(
+    client, viewer, demo
+) -> None:
+    page = _page(client, viewer, demo)
+
+    assert _figure(_by_stage(page, "stated")["Senate text"]) == 118_280 * MILLION
+    # Ukraine 60.06 + Israel 14.1 + humanitarian ~10 + refugees 2.33 + Indo-Pacific 4.83 +
+    # border 20.23 + Red Sea 2.44 + Nonprofit Security Grants 0.4: the record itemises no more.
+    assert _figure(_by_stage(page, "total")["Senate text"]) == 114_390 * MILLION
+    gap = _by_stage(page, "gap")["Senate text"]
+    assert _figure(gap) == 3_890 * MILLION and "⚑" in gap
+
+
+def test_the_enacted_total_is_the_records_confirmed_60_84_plus_26_38_plus_8_12(
+    client, viewer, demo
+) -> None:
+    page = _page(client, viewer, demo)
+
+    enacted = {
+        line: _by_stage(page, line)["Enacted"]
+        for line in (
+            "ukraine",
+            "israel-bill-total",
+            "indo-pacific",
+            "israel-security",
+            "humanitarian",
+            "total",
+            "gap",
+        )
+    }
+    assert _figure(enacted["ukraine"]) == 60_840 * MILLION
+    assert _figure(enacted["israel-bill-total"]) == 26_380 * MILLION
+    assert _figure(enacted["indo-pacific"]) == 8_120 * MILLION
+    assert _figure(enacted["total"]) == 95_340 * MILLION
+    assert "matches or no topline" in enacted["gap"]
+    # The unconfirmed $17B and $9.15B are shown inside H.R. 8034's $26.38B, never summed.
+    for line in ("israel-security", "humanitarian"):
+        assert "unconfirmed" in enacted[line]
+        assert "inside Israel Security Supplemental Appropriations Act (H.R. 8034)" in enacted[line]
+    assert "unconfirmed" not in enacted["total"]
+
+
+# Unconfirmed figures reach the totals --------------------------------------------------------
+
+
+def test_a_total_with_an_unconfirmed_figure_says_so_with_its_confirmed_only_sum(
+    client, viewer, demo
+) -> None:
+    page = _page(client, viewer, demo)
+
+    # The request's Indo-Pacific $7.4B is a sum of reported parts (unconfirmed).
+    request_total = _by_stage(page, "total")["Request"]
+    assert "unconfirmed" in request_total
+    assert re.search(
+        r"confirmed only: <data class=\"confirmed\" value=\"98450000000\">", request_total
+    )
+    indo_pacific = _by_stage(page, "subtotal-indo_pacific")["Request"]
+    assert "unconfirmed" in indo_pacific and "confirmed only: none" in indo_pacific
+    # A subtotal of confirmed figures only reads as it is.
+    assert "unconfirmed" not in _by_stage(page, "subtotal-ukraine")["Request"]
+
+
+def test_the_chart_marks_bars_that_add_an_unconfirmed_figure_in_words_and_outline(
+    client, viewer, demo
+) -> None:
+    page = _page(client, viewer, demo)
+    chart = re.search(r'<figure class="chart">(.*?)</figure>', page, re.S).group(1)
+
+    assert "Request: $7.4B, unconfirmed (confirmed only: none)" in chart
+    assert "Enacted: $60.84B<" in chart  # a confirmed bar says nothing more
+    dashed = re.findall(r'<rect [^>]*stroke-dasharray="5 3"/>\s*<text[^>]*>([^<]*)</text>', chart)
+    assert dashed and all("unconfirmed" in label for label in dashed)
+    assert "dashed outline: the bar adds an unconfirmed figure" in chart
+
+
+def test_the_dashboard_adds_the_versions_by_the_same_rule(client, viewer, demo) -> None:
+    client.force_login(viewer)
+
+    page = client.get("/").content.decode()
+
+    versions = {version.slug: version for version in version_totals(demo.pk)}
+    table = funding_comparison(demo)
+    for version, total in zip(table.versions, table.totals, strict=True):
+        assert versions[version.slug].lines_total == total
+    row = re.search(r"<td>President&#x27;s national security.*?</tr>", page, re.S).group(0)
+    assert "$105.85B" in row and "$106.33B" not in row
+    assert "unconfirmed" in row and "confirmed only: $98.45B" in row
+
+
+# The rules, on a small negotiation -----------------------------------------------------------
+
+
+def test_a_line_within_another_in_one_version_is_summed_only_where_that_line_has_no_figure() -> (
+    None
+):
+    negotiation = make_negotiation()
+    request = make_version(negotiation, dated=date(2023, 10, 20))
+    deal = make_version(negotiation, dated=date(2024, 2, 4))
+    ukraine = make_provision(negotiation, title="Ukraine")
+    arrivals = make_provision(negotiation, title="Refugees", category="humanitarian")
+    VersionLine.objects.create(provision=ukraine, version=request, amount=61 * BILLION)
+    VersionLine.objects.create(
+        provision=arrivals, version=request, amount=BILLION // 2, within=ukraine
+    )
+    VersionLine.objects.create(provision=arrivals, version=deal, amount=2 * BILLION)
+
+    comparison = funding_comparison(negotiation)
+
+    assert [total.amount for total in comparison.totals] == [61 * BILLION, 2 * BILLION]
+    rows = {row.provision: row for block in comparison.blocks for row in block.rows}
+    assert rows[arrivals].cells[0].covered_by == ukraine
+    assert "inside “Ukraine” in Request" in rows[arrivals].why_not_summed
+    assert rows[arrivals].cells[1].is_summed
 
 
 def test_a_sub_line_counts_where_its_parent_has_no_figure() -> None:
@@ -73,7 +198,7 @@ def test_a_sub_line_counts_where_its_parent_has_no_figure() -> None:
 
     comparison = funding_comparison(negotiation)
 
-    assert comparison.totals == [5 * BILLION, 3 * BILLION]
+    assert [total.amount for total in comparison.totals] == [5 * BILLION, 3 * BILLION]
     assert comparison.mismatches == [None, None]
     rows = comparison.blocks[0].rows
     assert [row.provision for row in rows] == [parent, child]
@@ -81,7 +206,64 @@ def test_a_sub_line_counts_where_its_parent_has_no_figure() -> None:
     assert rows[1].cells[1].change_since == early
 
 
-def test_it_reads_three_queries_whatever_the_size(django_assert_num_queries) -> None:
+def test_subtotals_carry_the_unconfirmed_mark_and_the_confirmed_only_sum() -> None:
+    negotiation = make_negotiation()
+    version = make_version(negotiation)
+    firm = make_provision(negotiation, title="Firm")
+    rounded = make_provision(negotiation, title="Rounded")
+    other = make_provision(negotiation, title="Elsewhere", category="israel")
+    VersionLine.objects.create(provision=firm, version=version, amount=3 * BILLION)
+    VersionLine.objects.create(
+        provision=rounded, version=version, amount=2 * BILLION, is_confirmed=False
+    )
+    VersionLine.objects.create(provision=other, version=version, amount=BILLION)
+
+    comparison = funding_comparison(negotiation)
+
+    ukraine, israel = (block.subtotals[0] for block in comparison.blocks)
+    assert (ukraine.amount, ukraine.confirmed, ukraine.includes_unconfirmed) == (
+        5 * BILLION,
+        3 * BILLION,
+        True,
+    )
+    assert not israel.includes_unconfirmed
+    total = comparison.totals[0]
+    assert (total.amount, total.confirmed, total.differs) == (6 * BILLION, 4 * BILLION, True)
+
+
+def test_memo_lines_staff_counts_and_covered_sub_lines_are_shown_but_not_summed(demo) -> None:
+    comparison = funding_comparison(demo)
+    rows = {row.provision.slug: row for block in comparison.blocks for row in block.rows}
+    enacted = [v.slug for v in comparison.versions].index("enacted")
+    request = [v.slug for v in comparison.versions].index("request")
+
+    assert not rows["staff-cbp-total"].cells[request].is_summed
+    assert rows["taiwan-replenishment"].depth == 1
+    assert not rows["taiwan-replenishment"].cells[enacted].is_summed
+    assert "inside “Indo-Pacific" in rows["taiwan-replenishment"].why_not_summed
+    memo = make_provision(demo, slug="memo-line", title="A memo line", is_memo=True)
+    VersionLine.objects.create(provision=memo, version=comparison.versions[enacted], amount=BILLION)
+    row = next(
+        row
+        for block in funding_comparison(demo).blocks
+        for row in block.rows
+        if row.provision == memo
+    )
+    assert not row.cells[enacted].is_summed and "memo" in row.why_not_summed
+
+
+def test_a_line_whose_amount_is_unconfirmed_says_so_apart_from_its_status(
+    client, viewer, demo
+) -> None:
+    page = _page(client, viewer, demo)
+
+    for line in ("refugees-displaced", "nonprofit-security-grants"):
+        provision = Provision.objects.get(negotiation=demo, slug=line)
+        assert provision.status == "enacted"
+        assert "amount unconfirmed" in _by_stage(page, line)["Enacted"]
+
+
+def test_it_reads_four_queries_whatever_the_size(django_assert_num_queries) -> None:
     negotiation = make_negotiation()
     versions = [make_version(negotiation, dated=date(2024, 1, n)) for n in range(1, 4)]
     for n in range(20):
@@ -89,18 +271,17 @@ def test_it_reads_three_queries_whatever_the_size(django_assert_num_queries) -> 
         for version in versions:
             VersionLine.objects.create(provision=provision, version=version, amount=n)
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         comparison = funding_comparison(negotiation)
-    assert comparison.totals == [sum(range(20))] * 3
+    assert [total.amount for total in comparison.totals] == [sum(range(20))] * 3
+
+
+# The page ----------------------------------------------------------------------------------
 
 
 def test_the_page_shows_every_line_and_the_flag(client, viewer, demo) -> None:
-    client.force_login(viewer)
+    page = _page(client, viewer, demo)
 
-    response = client.get("/funding/", {"negotiation": demo.slug})
-
-    assert response.status_code == 200
-    page = response.content.decode()
     for provision in Provision.objects.filter(negotiation=demo, kind="funding"):
         assert f'data-line="{provision.slug}"' in page
     assert "Check the toplines" in page

@@ -15,7 +15,7 @@ def test_staff_see_the_negotiation_at_a_glance(client: Client, viewer, demo) -> 
     assert demo.name in page
     assert "$95.34B" in page  # the enacted topline
     assert "Senate bipartisan deal" in page
-    assert "Enacted</a> <strong>10</strong>" in page  # provisions counted by status
+    assert "Enacted</a> <strong>12</strong>" in page  # provisions counted by status
     assert "US-Mexico cooperation" in page  # the one demand still open
     assert "roll 154" in page  # recent votes
 

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import make_user
+from tests.factories import make_provision, make_user
 from tracker import roles
 from tracker.models import Activity, ActivityKind, Provision, VersionLine
 
@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def in_text(demo) -> Provision:
-    return Provision.objects.filter(negotiation=demo, status="in_text").order_by("pk").first()
+    # The demo's provisions all reached the record's end state; this one is still in the text.
+    return make_provision(demo, title="Security grants for places of worship", status="in_text")
 
 
 def _status_url(provision: Provision) -> str:

@@ -139,7 +139,7 @@ def test_the_grid_downloads_as_the_csv_of_what_the_page_shows(client: Client, vi
     assert {line[0]: line[1:] for line in table[1:]} == shown
     lankford = next(line for line in table if line[0].startswith("James Lankford"))
     deal = Provision.objects.get(slug="senate-deal-package").title
-    assert lankford[1 + columns.index(deal)] == "Firm support"
+    assert lankford[1 + columns.index(deal)] == "Firm support (source: news)"
 
 
 def test_an_editor_notes_a_stakeholder_and_an_empty_note_is_refused(

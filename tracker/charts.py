@@ -9,12 +9,14 @@ from datetime import date
 
 from django.template.defaultfilters import date as format_date
 
+from tracker.funding import Sum
 from tracker.money import format_dollars
 
 # Fill patterns defined in the chart's <defs> in templates/funding/compare.html (ids
 # "pattern-<name>"), one per series in order.
 PATTERNS = ["solid", "hatch", "dots", "cross", "stripes", "checks"]
 DASHES = ["", "6 4", "2 3", "10 3 2 3"]
+UNCONFIRMED_DASH = "5 3"
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,12 @@ class Bar:
     height: float
     pattern: str
     label: str
+    # A bar that adds an unconfirmed figure has a dashed outline and says so in its label.
+    unconfirmed: bool = False
+
+    @property
+    def dash(self) -> str:
+        return UNCONFIRMED_DASH if self.unconfirmed else ""
 
     # Coordinates as plain strings: the template would otherwise localise every number.
     @property
@@ -53,29 +61,43 @@ class BarChart:
     groups: list[GroupLabel]
     legend: list[tuple[str, str]]
     description: str
+    has_unconfirmed: bool = False
+
+
+def bar_value(total: Sum) -> str:
+    """A bar's amount in words: with "unconfirmed" and the confirmed-only sum when it adds an
+    unconfirmed figure."""
+    text = format_dollars(total.amount or 0)
+    if not total.includes_unconfirmed:
+        return text
+    if not total.differs:
+        return f"{text}, unconfirmed"
+    confirmed = format_dollars(total.confirmed) if total.confirmed is not None else "none"
+    return f"{text}, unconfirmed (confirmed only: {confirmed})"
 
 
 def grouped_bars(
-    series_names: list[str], groups: list[tuple[str, list[int | None]]], *, width: int = 720
+    series_names: list[str], groups: list[tuple[str, list[Sum]]], *, width: int = 860
 ) -> BarChart:
     """Horizontal bars: one group per category, one bar per version, all on one dollar scale."""
-    label_room, value_room, bar_height, gap = 150, 190, 14, 3
-    largest = max((amount or 0 for _, amounts in groups for amount in amounts), default=0) or 1
+    label_room, value_room, bar_height, gap = 150, 330, 14, 3
+    largest = max((total.amount or 0 for _, totals in groups for total in totals), default=0) or 1
     span = width - label_room - value_room
     bars, labels, y = [], [], 8.0
-    for name, amounts in groups:
+    for name, totals in groups:
         labels.append(GroupLabel(y + bar_height, name))
-        for index, amount in enumerate(amounts):
-            if amount is None:
+        for index, total in enumerate(totals):
+            if total.amount is None:
                 continue
             bars.append(
                 Bar(
                     x=label_room,
                     y=y,
-                    width=max(span * amount / largest, 1),
+                    width=max(span * total.amount / largest, 1),
                     height=bar_height,
                     pattern=PATTERNS[index % len(PATTERNS)],
-                    label=f"{series_names[index]}: {format_dollars(amount)}",
+                    label=f"{series_names[index]}: {bar_value(total)}",
+                    unconfirmed=total.includes_unconfirmed,
                 )
             )
             y += bar_height + gap
@@ -84,13 +106,14 @@ def grouped_bars(
     description = "; ".join(
         f"{name}: "
         + ", ".join(
-            f"{series_names[i]} {format_dollars(amount)}"
-            for i, amount in enumerate(amounts)
-            if amount is not None
+            f"{series_names[i]} {bar_value(total)}"
+            for i, total in enumerate(totals)
+            if total.amount is not None
         )
-        for name, amounts in groups
+        for name, totals in groups
     )
-    return BarChart(width, int(y) + 4, bars, labels, legend, description)
+    has_unconfirmed = any(bar.unconfirmed for bar in bars)
+    return BarChart(width, int(y) + 4, bars, labels, legend, description, has_unconfirmed)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from django.http import HttpResponse
 
-from tracker.funding import Comparison
+from tracker.funding import Comparison, Sum
+from tracker.models import attach_derived_votes
 from tracker.whip import Board
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -66,12 +67,16 @@ WHIP_HEADER = [
     "Stale",
     "Source",
     "Recorded by",
+    "Source type",
+    "Derived from (roll call: question)",
 ]
 
 
 def whip_board_rows(board: Board) -> list[list]:
-    """One row per member the page lists, in the page's order (by group, then name)."""
+    """One row per member the page lists, in the page's order (by group, then name). A stance
+    read off a roll call names it and the question it answered."""
     rows = []
+    attach_derived_votes(call.position for _, _, calls in board.columns for call in calls)
     for _, label, calls in board.columns:
         for call in calls:
             position = call.position
@@ -89,6 +94,10 @@ def whip_board_rows(board: Board) -> list[list]:
                     call.is_stale,
                     position.source_url if position else "",
                     call.recorded_by,
+                    position.get_source_type_display() if position else "",
+                    f"{position.derived_label}: {position.derived_question}"
+                    if position and position.derived_from_vote_id
+                    else "",
                 ]
             )
     return rows
@@ -97,12 +106,21 @@ def whip_board_rows(board: Board) -> list[list]:
 def funding_header(comparison: Comparison) -> list[str]:
     header = ["Category", "Line", "Unit", "Not summed because"]
     for version in comparison.versions:
-        header += [version.name, f"Change ({version.get_stage_display()})"]
+        stage = version.get_stage_display()
+        header += [
+            version.name,
+            f"Unconfirmed ({stage})",
+            f"Confirmed figures only ({stage})",
+            f"Change ({stage})",
+        ]
     return header
 
 
 def funding_rows(comparison: Comparison) -> list[list]:
-    """The table as the page shows it: lines, category subtotals, total, topline, gap."""
+    """The table as the page shows it: lines, category subtotals, total, topline, gap. Each
+    version has four columns: the amount; "unconfirmed" on an unconfirmed figure, "includes
+    unconfirmed" on a subtotal or total that adds one; what a total's confirmed figures alone
+    come to, where that differs; and the change since the previous figure."""
     rows = []
     for block in comparison.blocks:
         for row in block.rows:
@@ -113,19 +131,32 @@ def funding_rows(comparison: Comparison) -> list[list]:
                 row.why_not_summed,
             ]
             for cell in row.cells:
-                cells += [cell.amount, cell.change]
+                flag = ""
+                if cell.is_unconfirmed:
+                    flag = "unconfirmed" if cell.amount is not None else "amount unconfirmed"
+                cells += [cell.amount, flag, None, cell.change]
             rows.append(cells)
         rows.append(_summary(f"Subtotal: {block.label}", block.subtotals))
     rows.append(_summary("Total of the lines", comparison.totals))
-    rows.append(_summary("Stated topline", comparison.stated))
-    rows.append(
-        _summary("Topline not matched by the lines (stated minus lines)", comparison.mismatches)
-    )
+    stated: list = ["", "Stated topline", "usd", ""]
+    for version in comparison.versions:
+        unconfirmed = version.stated_total is not None and not version.stated_total_confirmed
+        stated += [version.stated_total, "unconfirmed" if unconfirmed else "", None, None]
+    rows.append(stated)
+    gaps: list = ["", "Topline not matched by the lines (stated minus lines)", "usd", ""]
+    for gap in comparison.mismatches:
+        gaps += [gap, "", None, None]
+    rows.append(gaps)
     return rows
 
 
-def _summary(label: str, amounts: list[int | None]) -> list:
+def _summary(label: str, totals: list[Sum]) -> list:
     cells: list = ["", label, "usd", ""]
-    for amount in amounts:
-        cells += [amount, None]
+    for total in totals:
+        cells += [
+            total.amount,
+            "includes unconfirmed" if total.includes_unconfirmed else "",
+            (total.confirmed if total.confirmed is not None else "none") if total.differs else None,
+            None,
+        ]
     return cells

@@ -88,10 +88,11 @@ class PositionForm(forms.ModelForm):
 
     class Meta:
         model = Position
-        fields = ["stance", "as_of", "source_url", "statement", "statement_kind"]
+        fields = ["stance", "as_of", "source_url", "source_type", "statement", "statement_kind"]
         labels = {
             "as_of": "As of",
             "source_url": "Source URL",
+            "source_type": "Source type",
             "statement": "Quote or paraphrase",
             "statement_kind": "That text is a",
         }
@@ -131,6 +132,8 @@ class PositionForm(forms.ModelForm):
             "stance": data["stance"],
             "as_of": data["as_of"],
             "source_url": data["source_url"],
+            # Left blank, a source on the record's own hosts counts as primary.
+            "source_type": data["source_type"] or None,
             "statement": data["statement"],
             "statement_kind": data["statement_kind"],
         }
@@ -247,3 +250,7 @@ GRID_FILTERS = [
 
 class GridFilterForm(forms.Form):
     show = forms.ChoiceField(required=False, choices=GRID_FILTERS)
+    hide_derived = forms.BooleanField(
+        required=False, label="Hide stances read off a roll call (show only stated positions)"
+    )
+    primary_only = forms.BooleanField(required=False, label="Only positions with a primary source")

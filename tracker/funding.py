@@ -2,22 +2,28 @@
 changed, category subtotals that add up to each version's total, and where that total disagrees
 with the topline the version states.
 
-What is summed: dollar lines (unit usd) that are not memo lines. A sub-line is a part of its
-parent line, so it is summed only in a version where no line above it has an amount (then it is
-the best figure the record has); otherwise it is shown but not added twice. Staff counts and
-equipment are shown and never summed.
+What is summed: dollar lines (unit usd) that are not memo lines. A line can sit inside another
+line's figure: always, as a sub-line of its parent, or in one version only, as that version's
+line says (`VersionLine.within`: the request's $481M for Ukrainian arrivals is inside its $61.4B
+for Ukraine). Such a figure is summed only in a version where the line it sits in has no amount
+(then it is the best figure the record has); otherwise it is shown but never added twice. Staff
+counts and equipment are shown and never summed.
+
+Uncertainty reaches the totals: a subtotal or total that adds an unconfirmed figure says so, with
+the sum of its confirmed figures alone beside it. The dashboard's totals come from here too, so
+there is one rule for every total the tracker shows.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Sum
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from tracker.models import (
     Category,
+    CostEstimate,
     Inclusion,
     Negotiation,
     PackageVersion,
@@ -41,6 +47,33 @@ class Figure:
     inclusion: str
     is_confirmed: bool
     note: str
+    within_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sum:
+    """A subtotal or total: what the summed figures come to, what the confirmed ones alone come
+    to (None when none of them is confirmed), and whether an unconfirmed figure is in it."""
+
+    amount: int | None = None
+    confirmed: int | None = None
+    includes_unconfirmed: bool = False
+
+    @property
+    def differs(self) -> bool:
+        """Whether the confirmed-only sum is worth showing beside the total."""
+        return self.includes_unconfirmed and self.confirmed != self.amount
+
+    def __add__(self, other: "Sum") -> "Sum":
+        return Sum(
+            _plus(self.amount, other.amount),
+            _plus(self.confirmed, other.confirmed),
+            self.includes_unconfirmed or other.includes_unconfirmed,
+        )
+
+
+def _plus(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else a + b
 
 
 @dataclass(slots=True)
@@ -50,14 +83,23 @@ class Cell:
     is_summed: bool = False
     change: int | None = None
     change_since: PackageVersion | None = None
+    # The line whose figure this one sits inside in this version (so it is not summed again).
+    covered_by: Provision | None = None
 
     def html(self, unit: str, since: dict[int, str]) -> SafeString:
         """The cell as the page shows it (see Row.html); `since` holds each version's name.
         Formatted only here, so the CSV, which writes plain numbers, never pays for the page's
         dollar text."""
         line = self.line
-        if line is None or line.amount is None:
+        if line is None:
             return EMPTY_CELL
+        if line.amount is None:
+            if line.is_confirmed:
+                return EMPTY_CELL
+            return format_html(
+                '<td class="num"><span class="badge" title="{}">amount unconfirmed</span></td>',
+                line.note,
+            )
         amount = line.amount
         text = format_dollars(amount) if unit == Unit.USD else f"{amount:,} {unit}"
         badge = ""
@@ -72,13 +114,19 @@ class Cell:
                 "+" if self.change > 0 else "−",
                 format_dollars(size) if unit == Unit.USD else f"{size:,}",
             )
+        inside = ""
+        if self.covered_by is not None:
+            inside = format_html(
+                '<br><span class="muted inside">inside {}</span>', self.covered_by.title
+            )
         return format_html(
-            '<td class="num{}"><data value="{}">{}</data>{}{}{}</td>',
+            '<td class="num{}"><data value="{}">{}</data>{}{}{}{}</td>',
             "" if self.is_summed else " not-summed",
             amount,
             text,
             badge,
             NOT_INCLUDED_MARK if line.inclusion == Inclusion.NOT_INCLUDED else "",
+            inside,
             change,
         )
 
@@ -94,6 +142,14 @@ class Cell:
     @property
     def is_unconfirmed(self) -> bool:
         return self.line is not None and not self.line.is_confirmed
+
+    @property
+    def summed(self) -> Sum:
+        """What this cell adds to its subtotal: nothing unless it is summed."""
+        if not self.is_summed or self.line is None:
+            return Sum()
+        confirmed = self.line.is_confirmed
+        return Sum(self.line.amount, self.line.amount if confirmed else None, not confirmed)
 
 
 @dataclass
@@ -115,11 +171,15 @@ class Row:
             return "memo: overlaps other lines, never summed"
         if not self.is_money:
             return f"{self.provision.get_unit_display().lower()}, never summed"
-        if self.depth and any(
-            cell.amount is not None and not cell.is_summed for cell in self.cells
-        ):
-            return "part of the line above: summed only where that line has no figure"
-        return ""
+        inside: dict[str, list[str]] = {}
+        for cell in self.cells:
+            if cell.covered_by is not None:
+                stages = inside.setdefault(cell.covered_by.title, [])
+                stages.append(cell.version.get_stage_display())
+        return "; ".join(
+            f"inside “{title}” in {', '.join(stages)}: not added again"
+            for title, stages in inside.items()
+        )
 
     @cached_property
     def html(self) -> SafeString:
@@ -144,7 +204,7 @@ class Row:
 class CategoryBlock:
     category: str
     rows: list[Row]
-    subtotals: list[int | None]
+    subtotals: list[Sum]
 
     @property
     def label(self) -> str:
@@ -156,7 +216,14 @@ class Comparison:
     negotiation: Negotiation
     versions: list[PackageVersion]
     blocks: list[CategoryBlock]
-    totals: list[int | None] = field(default_factory=list)
+    totals: list[Sum] = field(default_factory=list)
+    # CBO cost estimates beside the version each scores (by version id); see _estimates.
+    estimates: dict[int, list[CostEstimate]] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> list[tuple[PackageVersion, list[CostEstimate]]]:
+        """Each version with the CBO estimates shown beside it."""
+        return [(version, self.estimates.get(version.pk, [])) for version in self.versions]
 
     @property
     def stated(self) -> list[int | None]:
@@ -167,7 +234,8 @@ class Comparison:
         """Stated topline minus the itemised total, where both exist and differ (else None)."""
         gaps: list[int | None] = []
         for total, stated in zip(self.totals, self.stated, strict=True):
-            gaps.append(stated - (total or 0) if stated is not None and stated != total else None)
+            amount = total.amount
+            gaps.append(stated - (amount or 0) if stated is not None and stated != amount else None)
         return gaps
 
     @property
@@ -180,34 +248,51 @@ class Comparison:
         return any(gap is not None for gap in self.mismatches)
 
     @property
-    def chart_series(self) -> list[tuple[str, list[int | None]]]:
+    def chart_series(self) -> list[tuple[str, list[Sum]]]:
         """Category subtotals per version, for the chart; categories with no dollars left out."""
         return [
             (block.label, block.subtotals)
             for block in self.blocks
-            if any(amount for amount in block.subtotals)
+            if any(subtotal.amount for subtotal in block.subtotals)
         ]
 
 
 def funding_comparison(negotiation: Negotiation) -> Comparison:
-    """Build the table in three queries: versions, funding provisions, and their lines."""
-    versions = list(PackageVersion.objects.filter(negotiation=negotiation).order_by("dated", "id"))
+    """Build the table in four queries: versions, funding provisions, their lines, and the CBO
+    estimates of the versions' bills."""
+    comparison = _compare(negotiation.pk, negotiation)
+    comparison.estimates = _estimates(comparison.versions)
+    return comparison
+
+
+def _compare(negotiation_id: int, negotiation: Negotiation | None = None) -> Comparison:
+    versions = list(
+        PackageVersion.objects.filter(negotiation_id=negotiation_id).order_by("dated", "id")
+    )
     # Only the columns the table reads: the full rows (descriptions, notes, JSON sources,
     # timestamps) cost more to decode than the rest of the table at scale.
     provisions = list(
-        Provision.objects.filter(negotiation=negotiation, kind=ProvisionKind.FUNDING)
+        Provision.objects.filter(negotiation_id=negotiation_id, kind=ProvisionKind.FUNDING)
         .only("id", "slug", "title", "category", "unit", "parent_id", "is_memo", "kind")
         .order_by("title")
     )
     # Unordered on purpose: VersionLine's default ordering joins the versions to sort, which
     # tripled this query's time, and the table places each figure by key anyway.
     lines = VersionLine.objects.filter(
-        provision__negotiation_id=negotiation.pk, provision__kind=ProvisionKind.FUNDING
+        provision__negotiation_id=negotiation_id, provision__kind=ProvisionKind.FUNDING
     ).order_by()
     figures: dict[tuple[int, int], Figure] = {
-        (provision_id, version_id): Figure(amount, inclusion, is_confirmed, note)
-        for provision_id, version_id, amount, inclusion, is_confirmed, note in lines.values_list(
-            "provision_id", "version_id", "amount", "inclusion", "is_confirmed", "note"
+        (provision_id, version_id): Figure(amount, inclusion, is_confirmed, note, within_id)
+        for provision_id, version_id, amount, inclusion, is_confirmed, note, within_id in (
+            lines.values_list(
+                "provision_id",
+                "version_id",
+                "amount",
+                "inclusion",
+                "is_confirmed",
+                "note",
+                "within_id",
+            )
         )
     }
     by_pk = {provision.pk: provision for provision in provisions}
@@ -228,11 +313,18 @@ def funding_comparison(negotiation: Negotiation) -> Comparison:
     version_ids = [(version, version.id) for version in versions]
     version_names = {version.id: version.name for version in versions}
 
+    def containers(provision: Provision, line: Figure) -> list[int]:
+        """The lines whose figure this one sits inside in the line's version: the one it is
+        within there, with that line's parents, then its own parents, nearest first."""
+        chain = []
+        if line.within_id in by_pk and line.within_id != provision.id:
+            chain = [line.within_id, *ancestors(by_pk[line.within_id])]
+        return chain + [pk for pk in ancestors(provision) if pk not in chain]
+
     def row_for(provision: Provision, depth: int) -> Row:
         cells = []
         provision_id = provision.id
         summable = provision.unit == Unit.USD and not provision.is_memo
-        above = ancestors(provision) if summable else []
         lines = [figures.get((provision_id, version_id)) for _, version_id in version_ids]
         changes = changes_since_previous([line.amount if line else None for line in lines])
         for (version, version_id), line, (change, since) in zip(
@@ -240,11 +332,17 @@ def funding_comparison(negotiation: Negotiation) -> Comparison:
         ):
             cell = Cell(version, line)
             if line is not None and line.amount is not None:
-                cell.is_summed = summable and not any(
-                    (figure := figures.get((pk, version_id))) is not None
-                    and figure.amount is not None
-                    for pk in above
-                )
+                if summable:
+                    cell.covered_by = next(
+                        (
+                            by_pk[pk]
+                            for pk in containers(provision, line)
+                            if (figure := figures.get((pk, version_id))) is not None
+                            and figure.amount is not None
+                        ),
+                        None,
+                    )
+                    cell.is_summed = cell.covered_by is None
                 if since is not None:
                     cell.change, cell.change_since = change, versions[since]
             cells.append(cell)
@@ -265,9 +363,24 @@ def funding_comparison(negotiation: Negotiation) -> Comparison:
     for category in sorted(rows_by_category, key=lambda c: order.get(c, len(order))):
         rows = rows_by_category[category]
         blocks.append(CategoryBlock(category, rows, _sum_columns(rows, len(versions))))
-    comparison = Comparison(negotiation, versions, blocks)
+    comparison = Comparison(negotiation, versions, blocks)  # type: ignore[arg-type]
     comparison.totals = _add([block.subtotals for block in blocks], len(versions))
     return comparison
+
+
+def _estimates(versions: list[PackageVersion]) -> dict[int, list[CostEstimate]]:
+    """Each version's CBO estimates: those that score it, and those of its bill whose scored
+    text is not known (shown beside every version on that bill, saying so)."""
+    by_version: dict[int, list[CostEstimate]] = {version.pk: [] for version in versions}
+    estimates = list(CostEstimate.objects.for_versions(versions))
+    for version in versions:
+        by_version[version.pk] = [
+            estimate
+            for estimate in estimates
+            if estimate.version_id == version.pk
+            or (estimate.version_id is None and estimate.bill_id == version.bill_id)
+        ]
+    return by_version
 
 
 def changes_since_previous(amounts: list[int | None]) -> list[tuple[int | None, int | None]]:
@@ -286,36 +399,21 @@ def changes_since_previous(amounts: list[int | None]) -> list[tuple[int | None, 
 
 
 def version_totals(negotiation_id: int) -> list[PackageVersion]:
-    """Each version with its stated topline and the sum of its top-level dollar lines."""
-    summed = dict(
-        VersionLine.objects.filter(
-            version__negotiation_id=negotiation_id,
-            provision__parent__isnull=True,
-            provision__is_memo=False,
-            provision__unit=Unit.USD,
-            amount__isnull=False,
-        )
-        .values_list("version")
-        .annotate(total=Sum("amount"))
-        .values_list("version", "total")
-    )
-    versions = list(PackageVersion.objects.filter(negotiation_id=negotiation_id))
-    for version in versions:
-        version.lines_total = summed.get(version.pk)
-    return versions
+    """Each version with its stated topline and `lines_total`, the Sum of its lines as the
+    funding comparison adds them (the same rule, so the dashboard and the table agree)."""
+    comparison = _compare(negotiation_id)
+    for version, total in zip(comparison.versions, comparison.totals, strict=True):
+        version.lines_total = total  # type: ignore[attr-defined]
+    return comparison.versions
 
 
-def _sum_columns(rows: list[Row], width: int) -> list[int | None]:
-    return _add(
-        [[cell.amount if cell.is_summed else None for cell in row.cells] for row in rows], width
-    )
+def _sum_columns(rows: list[Row], width: int) -> list[Sum]:
+    return _add([[cell.summed for cell in row.cells] for row in rows], width)
 
 
-def _add(columns: list[list[int | None]], width: int) -> list[int | None]:
-    """Column sums; None where nothing in the column had an amount (not the same as $0)."""
-    sums: list[int | None] = [None] * width
+def _add(columns: list[list[Sum]], width: int) -> list[Sum]:
+    """Column sums; an amount of None where nothing in the column had one (not $0)."""
+    sums = [Sum()] * width
     for values in columns:
-        for index, value in enumerate(values):
-            if value is not None:
-                sums[index] = (sums[index] or 0) + value
+        sums = [total + value for total, value in zip(sums, values, strict=True)]
     return sums

@@ -1,5 +1,7 @@
 """The position grid: stakeholders down the side, the key provisions and demands across, each
-stakeholder's current stance in each cell."""
+stakeholder's current stance in each cell, with where it comes from: a stance read off a roll
+call says so (the legend gives each vote's question), a source shows its type, a weak source is
+marked. Filters hide stances read off roll calls, or keep only primary-sourced positions."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -15,17 +17,24 @@ from tracker.models import (
     Position,
     Provision,
     ProvisionKind,
+    SourceType,
     Stakeholder,
     StakeholderKind,
     Stance,
+    Vote,
 )
+from tracker.models.stakeholders import derived_label
 
 GRID_COLUMNS = 16
 GRID_ROWS = 120
 
 
-def build_position_grid(negotiation: Negotiation, show: str) -> dict:
-    """The grid's rows, columns and cells for one filter ("senators", "house", a party, "all")."""
+def build_position_grid(
+    negotiation: Negotiation, show: str, *, hide_derived: bool = False, primary_only: bool = False
+) -> dict:
+    """The grid's rows, columns and cells for one filter ("senators", "house", a party, "all").
+    `hide_derived` leaves out stances read off roll calls and `primary_only` positions without a
+    primary source, as if they were not recorded: each cell is then the latest of the rest."""
     people = Stakeholder.objects.all()
     if show == "senators":
         people = people.filter(kind=StakeholderKind.SENATOR)
@@ -33,10 +42,13 @@ def build_position_grid(negotiation: Negotiation, show: str) -> dict:
         people = people.filter(kind=StakeholderKind.REPRESENTATIVE)
     elif show in {"D", "R", "I"}:
         people = people.filter(party=show)
-    on_provisions = Position.objects.filter(
-        provision__negotiation=negotiation, stakeholder__in=people
-    )
-    on_demands = Position.objects.filter(demand__negotiation=negotiation, stakeholder__in=people)
+    counted = Position.objects.all()
+    if hide_derived:
+        counted = counted.stated()
+    if primary_only:
+        counted = counted.primary_sourced()
+    on_provisions = counted.filter(provision__negotiation=negotiation, stakeholder__in=people)
+    on_demands = counted.filter(demand__negotiation=negotiation, stakeholder__in=people)
     # The key columns: whole packages first, then the most-discussed provisions and demands.
     busiest = dict(
         on_provisions.values_list("provision")
@@ -65,26 +77,54 @@ def build_position_grid(negotiation: Negotiation, show: str) -> dict:
         ).order_by("name")[:GRID_ROWS]
     )
     current = (
-        Position.objects.filter(stakeholder__in=[person.pk for person in people])
+        counted.filter(stakeholder__in=[person.pk for person in people])
         .filter(Q(provision__in=busiest) | Q(demand__in=busiest_demands))
         .current()
-        .only("id", "stakeholder_id", "provision_id", "demand_id", "stance", "as_of", "source_url")
+        .select_related("derived_from_vote")
+        .only(
+            "id",
+            "stakeholder_id",
+            "provision_id",
+            "demand_id",
+            "stance",
+            "as_of",
+            "source_url",
+            "source_type",
+            "source_is_weak",
+            "derived_from_vote",
+            "derived_from_vote__roll_number",
+            "derived_from_vote__question",
+            "derived_from_vote__voted_on",
+        )
     )
     labels = dict(Stance.choices)
-    cells = {
-        (
+    cells = {}
+    votes: dict[int, Vote] = {}
+    for p in current:
+        vote = p.derived_from_vote
+        if vote is not None:
+            votes[vote.pk] = vote
+        key = (
             p.stakeholder_id,
             "provision" if p.provision_id else "demand",
             p.provision_id or p.demand_id,
-        ): GridCell(stance=p.stance, label=labels[p.stance], as_of=p.as_of, source_url=p.source_url)
-        for p in current
-    }
+        )
+        cells[key] = GridCell(
+            stance=p.stance,
+            label=labels[p.stance],
+            as_of=p.as_of,
+            source_url=p.source_url,
+            source_type=p.source_type,
+            source_is_weak=p.source_is_weak,
+            derived_from=vote,
+        )
     columns = [("provision", p.pk, p) for p in provisions] + [("demand", d.pk, d) for d in demands]
     rows = [
         GridRow(person, [cells.get((person.pk, kind, pk), UNKNOWN_CELL) for kind, pk, _ in columns])
         for person in people
     ]
-    return {"columns": columns, "rows": rows}
+    derived_votes = sorted(votes.values(), key=lambda vote: (vote.voted_on, vote.roll_number or 0))
+    return {"columns": columns, "rows": rows, "derived_votes": derived_votes}
 
 
 @dataclass(frozen=True)
@@ -95,23 +135,54 @@ class GridCell:
     label: str
     as_of: date | None = None
     source_url: str = ""
+    source_type: str = ""
+    source_is_weak: bool = False
+    # The roll call the stance was read off, if it was.
+    derived_from: Vote | None = None
+
+    @property
+    def source_note(self) -> str:
+        """Where the stance comes from, in a few words: "derived from roll call 39", or the
+        source's type ("news", "aggregator, weak source")."""
+        if self.derived_from is not None:
+            return derived_label(self.derived_from.roll_number)
+        if not self.source_url:
+            return ""
+        kind = SourceType(self.source_type).label.lower() if self.source_type else "type not given"
+        return f"{kind}, weak source" if self.source_is_weak else kind
 
     @property
     def text(self) -> str:
-        """The cell in words, as the page reads: the stance, and whether it has a source."""
-        return f"{self.label} (unsourced)" if self.as_of and not self.source_url else self.label
+        """The cell in words, as the CSV writes it: the stance, and where it comes from."""
+        if not self.as_of:
+            return self.label
+        if self.derived_from is not None:
+            return f"{self.label} ({self.source_note}: {self.derived_from.question})"
+        if not self.source_url:
+            return f"{self.label} (unsourced)"
+        return f"{self.label} (source: {self.source_note})"
 
     @cached_property
     def html(self) -> SafeString:
-        """The cell's markup: the stance in words, linked to its source if any. Worked out once
-        per cell (the grid has thousands at scale); format_html escapes every value."""
+        """The cell's markup: the stance in words, linked to its source if any, and a note on
+        where it comes from. Worked out once per cell (the grid has thousands at scale);
+        format_html escapes every value."""
         badge = format_html('<span class="stance stance-{}">{}</span>', self.stance, self.label)
+        if self.derived_from is not None:
+            note = format_html(
+                '<span class="cell-note derived-note" title="{}">roll call {}</span>',
+                self.derived_from.question,
+                self.derived_from.roll_number or "number unconfirmed",
+            )
+        else:
+            note = format_html('<span class="cell-note">{}</span>', self.source_note)
         if self.source_url:
             return format_html(
-                '<a href="{}" rel="noopener noreferrer" title="As of {}">{}</a>',
+                '<a href="{}" rel="noopener noreferrer" title="As of {}">{}</a>{}',
                 self.source_url,
                 f"{self.as_of:%b} {self.as_of.day}, {self.as_of.year}",
                 badge,
+                note,
             )
         if self.as_of:
             return format_html('{} <span class="badge unsourced">unsourced</span>', badge)

@@ -10,6 +10,7 @@ from tracker.admin import (  # noqa: F401 - each module registers its models
     bills,
     demands,
     digests,
+    estimates,
     feeds,
     negotiations,
     provisions,

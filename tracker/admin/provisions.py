@@ -15,9 +15,10 @@ from tracker.models import (
 
 class VersionLineInline(admin.TabularInline):
     model = VersionLine
+    fk_name = "provision"
     extra = 0
-    fields = ["version", "amount", "inclusion", "is_confirmed", "note"]
-    autocomplete_fields = ["version"]
+    fields = ["version", "amount", "inclusion", "is_confirmed", "within", "note"]
+    autocomplete_fields = ["version", "within"]
 
 
 def _status_action(status: ProvisionStatus):
@@ -60,5 +61,5 @@ class VersionLineAdmin(admin.ModelAdmin):
     list_display = ["provision", "version", "amount", "inclusion", "is_confirmed"]
     list_filter = ["inclusion", "is_confirmed", "version"]
     search_fields = ["provision__title", "note"]
-    autocomplete_fields = ["provision", "version"]
+    autocomplete_fields = ["provision", "version", "within"]
     list_select_related = ["provision", "version"]

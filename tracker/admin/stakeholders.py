@@ -22,6 +22,8 @@ class NewPositionsThroughRecordFormSet(BaseInlineFormSet):
             provision=data.get("provision"),
             demand=data.get("demand"),
             source_url=data.get("source_url", ""),
+            source_type=data.get("source_type") or None,
+            source_is_weak=data.get("source_is_weak", False),
             statement=data.get("statement", ""),
             statement_kind=data["statement_kind"],
             by=self.request_user,
@@ -38,6 +40,8 @@ class PositionInline(admin.TabularInline):
         "stance",
         "as_of",
         "source_url",
+        "source_type",
+        "source_is_weak",
         "statement_kind",
         "statement",
         "recorded_by",
@@ -64,7 +68,7 @@ class StakeholderAdmin(admin.ModelAdmin):
 @admin.register(Position)
 class PositionAdmin(SimpleHistoryAdmin):
     list_display = ["stakeholder", "target", "stance", "as_of", "is_sourced", "recorded_by"]
-    list_filter = ["stance", "statement_kind", "as_of"]
+    list_filter = ["stance", "source_type", "source_is_weak", "statement_kind", "as_of"]
     search_fields = ["stakeholder__name", "provision__title", "demand__title", "statement"]
     autocomplete_fields = ["stakeholder", "provision", "demand", "derived_from_vote"]
     readonly_fields = ["recorded_by", "recorded_at"]

@@ -21,6 +21,7 @@ from tracker.models import (
     Activity,
     ActivityKind,
     Bill,
+    CostEstimate,
     Demand,
     Negotiation,
     PackageVersion,
@@ -33,6 +34,7 @@ from tracker.models import (
     VoteTarget,
     VoteTargetLink,
     normalise_cast,
+    required_majority,
 )
 
 DEMO_FIXTURE = Path(__file__).parents[1] / "fixtures" / "demo" / "negotiation-2023-24.yaml"
@@ -86,6 +88,8 @@ class _Loader:
         self.demands: dict[str, Demand] = {}
         self.votes: dict[str, Vote] = {}
         self.parents: dict[str, tuple[str, str | None]] = {}
+        # (provision slug, version slug) -> (record name, the line, slug of the line it is within)
+        self.lines: dict[tuple[str, str], tuple[str, VersionLine, str | None]] = {}
         self._known: dict[tuple[type[models.Model], tuple[str, ...]], dict[tuple, Any]] = {}
 
     def load(self) -> tuple[Negotiation, LoadReport]:
@@ -106,6 +110,7 @@ class _Loader:
             ("positions", self._load_position),
             ("timeline", self._load_timeline_entry),
             ("vote_targets", self._load_vote_target),
+            ("cost_estimates", self._load_cost_estimate),
         ):
             for index, entry in enumerate(self.fixture.get(label) or []):
                 name = f"{label}[{index}]"
@@ -119,6 +124,7 @@ class _Loader:
                     raise DemoFixtureError(f"{name}: {error}") from error
             if label == "provisions":
                 self._link_parents()
+                self._link_lines_within()
         return self.negotiation, self.report
 
     # Upserting -----------------------------------------------------------------------------
@@ -242,7 +248,7 @@ class _Loader:
         self.provisions[entry["slug"]] = provision
         self.parents[entry["slug"]] = (name, entry.get("parent"))
         for version_slug, line in (entry.get("lines") or {}).items():
-            self._upsert(
+            version_line = self._upsert(
                 f"{name} line {version_slug}",
                 VersionLine,
                 {
@@ -256,6 +262,11 @@ class _Loader:
                     "note": line.get("note") or "",
                 },
             )
+            self.lines[entry["slug"], version_slug] = (
+                f"{name} line {version_slug}",
+                version_line,
+                line.get("within"),
+            )
 
     def _link_parents(self) -> None:
         """Sub-lines name their parent line, which may come later in the fixture."""
@@ -268,6 +279,23 @@ class _Loader:
                 provision.parent = parent
                 provision.save(update_fields=["parent"])
                 self.report.count(Provision, created=False, changed=True)
+
+    def _link_lines_within(self) -> None:
+        """A version's line can sit inside another line's figure (`within`), which may come
+        later in the fixture."""
+        for name, line, within_slug in self.lines.values():
+            if within_slug is not None and within_slug not in self.provisions:
+                raise DemoFixtureError(f"{name}: unknown provision {within_slug!r} it is within")
+            within = self.provisions.get(within_slug) if within_slug else None
+            if line.within_id == (within.pk if within else None):
+                continue
+            line.within = within
+            try:
+                line.full_clean(validate_unique=False, validate_constraints=False)
+            except ValidationError as error:
+                raise DemoFixtureError(f"{name}: {_describe(error)}") from error
+            line.save(update_fields=["within"])
+            self.report.count(VersionLine, created=False, changed=True)
 
     def _load_demand(self, name: str, entry: dict[str, Any]) -> None:
         demand = self._upsert(
@@ -317,7 +345,12 @@ class _Loader:
                 "question": entry["question"],
                 "title": entry.get("title") or "",
                 "result": entry["result"],
-                "majority_requirement": entry.get("majority_requirement") or "",
+                # As the chamber published it, else read off the question (as the feeds do).
+                "majority_requirement": required_majority(
+                    entry["chamber"],
+                    entry["question"],
+                    published=entry.get("majority_requirement") or "",
+                ),
                 "yeas": entry.get("yeas"),
                 "nays": entry.get("nays"),
                 "present": entry.get("present"),
@@ -403,6 +436,8 @@ class _Loader:
             {"stakeholder": stakeholder, "as_of": as_of, "stance": entry["stance"], **target},
             {
                 "source_url": entry.get("source_url") or "",
+                "source_type": entry.get("source_type") or "",
+                "source_is_weak": entry.get("source_quality") == "weak",
                 "statement": entry.get("statement") or "",
                 "statement_kind": entry.get("statement_kind", "paraphrase"),
                 "derived_from_vote": self._ref(self.votes, entry.get("derived_from_vote"), "vote"),
@@ -451,6 +486,21 @@ class _Loader:
             self._upsert(
                 name, VoteTargetLink, {"target": target, "provision": self.provisions[slug]}, {}
             )
+
+    def _load_cost_estimate(self, name: str, entry: dict[str, Any]) -> None:
+        published = entry.get("published_at")
+        self._upsert(
+            name,
+            CostEstimate,
+            {"bill": self._ref(self.bills, entry["bill"], "bill"), "url": entry["url"]},
+            {
+                "title": entry["title"],
+                "description": entry.get("description") or "",
+                "published_at": _datetime(published) if published else None,
+                "version": self._ref(self.versions, entry.get("version"), "version"),
+                "note": entry.get("note") or "",
+            },
+        )
 
     def _load_timeline_entry(self, name: str, entry: dict[str, Any]) -> None:
         self._upsert(

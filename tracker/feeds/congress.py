@@ -41,6 +41,18 @@ class RateLimitLow(client.FeedUnavailable):
 
 
 @dataclass(frozen=True)
+class CostEstimateRecord:
+    """One entry of a bill item's `cboCostEstimates`: CBO's title, what it scored (its own
+    words, e.g. "As passed by the Senate on February 13, 2024"), when it was published, and the
+    link to it on cbo.gov."""
+
+    title: str
+    description: str
+    published_at: datetime | None
+    url: str
+
+
+@dataclass(frozen=True)
 class BillRecord:
     congress: int
     bill_type: str
@@ -54,6 +66,7 @@ class BillRecord:
     latest_action_text: str
     public_law: str
     action_count: int | None
+    cost_estimates: tuple[CostEstimateRecord, ...] = ()
 
     @property
     def changed_at(self) -> datetime | None:
@@ -351,7 +364,36 @@ def parse_bill(payload: dict) -> BillRecord:
         latest_action_text=_str(latest.get("text")),
         public_law=public_law,
         action_count=actions.get("count") if isinstance(actions, dict) else None,
+        cost_estimates=parse_cost_estimates(bill, ref.key),
     )
+
+
+def parse_cost_estimates(bill: dict, item: str = "bill item") -> tuple[CostEstimateRecord, ...]:
+    """The bill item's `cboCostEstimates` list: `{title, description, pubDate, url}` each, the
+    description ending in a newline as CBO writes it. An entry without a web link or a title is
+    left out (it cannot be shown or told apart); a missing list is an empty one.
+
+    Reference: https://github.com/LibraryOfCongress/api.congress.gov/blob/main/Documentation/BillEndpoint.md
+    """
+    entries = bill.get("cboCostEstimates") or []
+    if not isinstance(entries, list):
+        raise CongressFeedError(f"{item}: cboCostEstimates is not a list")
+    estimates = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        url, title = _str(entry.get("url")), " ".join(_str(entry.get("title")).split())
+        if not title or not url.lower().startswith(("https://", "http://")):
+            continue
+        estimates.append(
+            CostEstimateRecord(
+                title=title,
+                description=_str(entry.get("description")),
+                published_at=_datetime(entry.get("pubDate"), f"{item} CBO estimate"),
+                url=url,
+            )
+        )
+    return tuple(estimates)
 
 
 def parse_action(item: dict) -> ActionRecord:

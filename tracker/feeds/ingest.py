@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from tracker.feed_effects import follow_bill
-from tracker.feeds.congress import ActionList, BillDetails, BillRecord
+from tracker.feeds.congress import ActionList, BillDetails, BillRecord, CostEstimateRecord
 from tracker.feeds.legislators import Legislator
 from tracker.feeds.roll_calls import BillRef, MemberCast, RollCall, normalised_cast
 from tracker.models import (
@@ -28,10 +28,13 @@ from tracker.models import (
     BillTextVersion,
     BillTitle,
     Cosponsor,
+    CostEstimate,
+    PackageVersion,
     Stakeholder,
     StakeholderKind,
     Vote,
     VoteCast,
+    required_majority,
 )
 
 EASTERN = ZoneInfo("America/New_York")
@@ -284,7 +287,10 @@ def _vote_values(roll: RollCall, bill: tuple[int, int | None] | None) -> dict[st
         "question": roll.question,
         "title": roll.title,
         "result": roll.result[:200],
-        "majority_requirement": roll.majority_requirement[:5],
+        # As the chamber published it, else read off the question (cloture, waivers, ...).
+        "majority_requirement": required_majority(
+            roll.chamber, roll.question, published=roll.majority_requirement
+        )[:5],
         "yeas": roll.yeas,
         "nays": roll.nays,
         "present": roll.present,
@@ -544,13 +550,14 @@ def ingest_bill(
             # What the new actions move: the bill's stage, its versions, provision statuses.
             follow_bill(bill)
         record_changes = 0
+        # The first time, years of amendments, cosponsors and CBO estimates are history, not news.
+        first_time = bill.records_synced_at is None
         if details is not None:
-            # The first time, years of amendments and cosponsors are history, not news.
-            first_time = bill.records_synced_at is None
             record_changes = merge_bill_details(bill, details, announce=not first_time)
             if first_time:
                 bill.records_synced_at = now
                 bill.save(update_fields=["records_synced_at"])
+        record_changes += merge_cost_estimates(bill, record.cost_estimates, announce=not first_time)
     counts = f"{new_actions} new actions, {record_changes} other changes"
     if created:
         return Outcome(CREATED, detail=counts)
@@ -821,6 +828,60 @@ def merge_bill_details(bill: Bill, details: BillDetails, *, announce: bool = Tru
     activities += news.activities("text versions")
     count += len(new) + len(changed)
 
+    if announce:
+        Activity.objects.bulk_create(activities)
+    return count
+
+
+def merge_cost_estimates(
+    bill: Bill, estimates: tuple[CostEstimateRecord, ...], *, announce: bool = True
+) -> int:
+    """Store the bill's CBO cost estimates by their link, each tied to the package version it
+    scores when its description names that version's day; with `announce`, each new one is told
+    on the timeline (and so in digests). None is removed: a list that lacks one this time is no
+    sign CBO withdrew it. Returns the number created or changed."""
+    stored = {estimate.url: estimate for estimate in CostEstimate.objects.filter(bill=bill)}
+    versions: list[PackageVersion] | None = None
+    now = timezone.now()
+    activities, count = [], 0
+    for record in estimates:
+        values = {
+            "title": record.title[:500],
+            "description": record.description,
+            "published_at": record.published_at,
+        }
+        estimate = stored.get(record.url[:500])
+        is_new = estimate is None
+        if estimate is None:
+            estimate = CostEstimate(bill=bill, url=record.url[:500], **values)
+            changed = list(values)
+        else:
+            changed = [name for name, value in values.items() if getattr(estimate, name) != value]
+            for name in changed:
+                setattr(estimate, name, values[name])
+        if not changed:
+            continue
+        if estimate.version_id is None:
+            if versions is None:
+                versions = list(PackageVersion.objects.filter(bill=bill))
+            estimate.version = estimate.matching_version(versions)
+        estimate.last_synced_at = now
+        estimate.save()
+        stored[estimate.url] = estimate
+        count += 1
+        if is_new:
+            activities.append(
+                Activity(
+                    negotiation_id=bill.negotiation_id,
+                    kind=ActivityKind.BILL_RECORD,
+                    occurred_at=record.published_at or now,
+                    source="congress.gov",
+                    source_url=estimate.url,
+                    summary=f"{bill.label}: new CBO cost estimate — {estimate.title}"[:300],
+                    detail=estimate.scored_text,
+                    bill=bill,
+                )
+            )
     if announce:
         Activity.objects.bulk_create(activities)
     return count

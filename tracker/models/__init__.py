@@ -21,6 +21,7 @@ from tracker.models.digests import (
     Watch,
     WatchKind,
 )
+from tracker.models.estimates import CostEstimate
 from tracker.models.feeds import (
     FeedDocument,
     FeedRun,
@@ -47,12 +48,21 @@ from tracker.models.provisions import (
 )
 from tracker.models.stakeholders import (
     Position,
+    SourceType,
     Stakeholder,
     StakeholderKind,
     Stance,
     StatementKind,
+    attach_derived_votes,
 )
-from tracker.models.votes import CastChoice, Chamber, Vote, VoteCast, normalise_cast
+from tracker.models.votes import (
+    CastChoice,
+    Chamber,
+    Vote,
+    VoteCast,
+    normalise_cast,
+    required_majority,
+)
 from tracker.models.whip import (
     LinkMeaning,
     StanceOverride,
@@ -78,6 +88,7 @@ __all__ = [
     "Category",
     "Chamber",
     "Cosponsor",
+    "CostEstimate",
     "DeliveryStatus",
     "Demand",
     "DemandStatus",
@@ -98,6 +109,7 @@ __all__ = [
     "ProvisionKind",
     "ProvisionStatus",
     "SourceStatus",
+    "SourceType",
     "StaleEditError",
     "Stakeholder",
     "StakeholderKind",
@@ -118,6 +130,8 @@ __all__ = [
     "VoteTargetLink",
     "Watch",
     "WatchKind",
+    "attach_derived_votes",
     "normalise_cast",
+    "required_majority",
     "source_statuses",
 ]

@@ -3,8 +3,9 @@ per version."""
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -224,6 +225,16 @@ class VersionLine(models.Model):
     is_confirmed = models.BooleanField(
         default=True, help_text="Off when the figure is reported but not confirmed by a source."
     )
+    within = models.ForeignKey(
+        Provision,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lines_within",
+        help_text="In this version the figure is counted inside that line's figure (e.g. the "
+        "request's $481M for Ukrainian arrivals inside its $61.4B for Ukraine): shown, and "
+        "summed only where that line has no figure.",
+    )
     note = models.TextField(blank=True)
 
     class Meta:
@@ -231,6 +242,9 @@ class VersionLine(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["provision", "version"], name="version_line_natural_key"
+            ),
+            models.CheckConstraint(
+                condition=~Q(within=F("provision")), name="version_line_not_within_itself"
             ),
             models.CheckConstraint(
                 condition=Q(amount__gte=0) | Q(amount__isnull=True),
@@ -243,3 +257,15 @@ class VersionLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provision} in {self.version.name}"
+
+    def clean(self) -> None:
+        within = self.within
+        if within is None:
+            return
+        provision = self.provision
+        if within.pk == provision.pk:
+            raise ValidationError({"within": "A line cannot be counted inside itself."})
+        if within.negotiation_id != provision.negotiation_id or within.unit != provision.unit:
+            raise ValidationError(
+                {"within": "Choose a line of the same negotiation, in the same unit."}
+            )

@@ -1,7 +1,9 @@
 """Stakeholders and their sourced positions. A change of position is a new row, so the history
 is kept and the current position is the latest one."""
 
+from collections.abc import Iterable
 from datetime import date
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -20,6 +22,7 @@ from tracker.models.validators import (
     validate_recorded_date,
     validate_web_url,
 )
+from tracker.models.votes import Vote
 
 
 class StakeholderKind(models.TextChoices):
@@ -105,11 +108,18 @@ class Stakeholder(models.Model):
         provision: "models.Model | None" = None,
         demand: "models.Model | None" = None,
         source_url: str = "",
+        source_type: str | None = None,
+        source_is_weak: bool = False,
         statement: str = "",
         statement_kind: str = "paraphrase",
+        derived_from_vote: Vote | None = None,
         by: AbstractBaseUser | None = None,
     ) -> "Position":
-        """Record this stakeholder's stance on a provision or demand, keeping the old ones."""
+        """Record this stakeholder's stance on a provision or demand, keeping the old ones.
+
+        A stance read off a roll call names it (`derived_from_vote`), and the timeline entry,
+        and so every digest, says so with the question the vote answered. Without a
+        `source_type`, a source on the record's own hosts counts as primary."""
         target = {"provision": provision} if provision is not None else {"demand": demand}
         previous = Position.objects.filter(stakeholder=self, **target).current().first()
         position = Position(
@@ -117,8 +127,11 @@ class Stakeholder(models.Model):
             stance=stance,
             as_of=as_of,
             source_url=source_url,
+            source_type=source_type_of(source_url) if source_type is None else source_type,
+            source_is_weak=source_is_weak,
             statement=statement,
             statement_kind=statement_kind,
+            derived_from_vote=derived_from_vote,
             recorded_by=by,
             **target,
         )
@@ -126,14 +139,20 @@ class Stakeholder(models.Model):
         position.save()
         subject = provision if provision is not None else demand
         before = previous.get_stance_display() if previous else "no position"
+        summary = f"{self.name} on {subject}: {before} → {position.get_stance_display()}"
+        detail = statement
+        if derived_from_vote is not None:
+            label = derived_label(derived_from_vote.roll_number)
+            summary = f"{summary} ({label})"
+            detail = f"{label.capitalize()}: {derived_from_vote.question}\n{statement}".strip()
         Activity.objects.create(
             negotiation_id=subject.negotiation_id,
             kind=ActivityKind.POSITION_CHANGE,
             actor=by,
             source="" if by else "system",
             source_url=source_url,
-            summary=f"{self.name} on {subject}: {before} → {position.get_stance_display()}",
-            detail=statement,
+            summary=summary[:300],
+            detail=detail,
             from_value=previous.stance if previous else "",
             to_value=stance,
             stakeholder=self,
@@ -158,7 +177,51 @@ class StatementKind(models.TextChoices):
     PARAPHRASE = "paraphrase", "Paraphrase"
 
 
+class SourceType(models.TextChoices):
+    """What kind of source a position rests on, as the public record classes them: the body's
+    own record or statement (senate.gov, a senator's site, congress.gov, whitehouse.gov, CBO,
+    CRS), news reporting, analysis, or an aggregator or syndicated copy."""
+
+    PRIMARY = "primary", "Primary"
+    NEWS = "news", "News"
+    ANALYSIS = "analysis", "Analysis"
+    AGGREGATOR = "aggregator", "Aggregator"
+
+
+# Hosts whose pages are the record itself. A staffer who gives no type for a source on one of
+# these gets "primary"; anything else stays untyped rather than guessed.
+PRIMARY_HOSTS = (
+    "senate.gov",
+    "house.gov",
+    "congress.gov",
+    "whitehouse.gov",
+    "cbo.gov",
+    "crsreports.congress.gov",
+    "govinfo.gov",
+)
+
+
+def source_type_of(url: str) -> str:
+    """The type a source URL has without being told: primary for the record's own hosts."""
+    host = urlsplit(url).hostname or ""
+    if any(host == known or host.endswith("." + known) for known in PRIMARY_HOSTS):
+        return SourceType.PRIMARY
+    return ""
+
+
 class PositionQuerySet(models.QuerySet["Position"]):
+    def stated(self) -> "PositionQuerySet":
+        """Positions a stakeholder stated, leaving out those read off a roll call."""
+        return self.filter(derived_from_vote__isnull=True)
+
+    def primary_sourced(self) -> "PositionQuerySet":
+        """Only positions whose source is a primary one."""
+        return self.filter(source_type=SourceType.PRIMARY)
+
+    def with_source(self) -> "PositionQuerySet":
+        """With the roll call a derived position was read off, for its label."""
+        return self.select_related("derived_from_vote")
+
     def current(self) -> "PositionQuerySet":
         """Only the latest position of each stakeholder on each provision or demand."""
         return self.annotate(
@@ -195,6 +258,17 @@ class Position(models.Model):
     stance = models.CharField(max_length=14, choices=Stance.choices)
     as_of = models.DateField(validators=[validate_recorded_date])
     source_url = models.URLField(max_length=500, blank=True, validators=[validate_web_url])
+    source_type = models.CharField(
+        max_length=10,
+        choices=SourceType.choices,
+        blank=True,
+        help_text="Primary (the body's own record or statement), news, analysis or aggregator.",
+    )
+    source_is_weak = models.BooleanField(
+        "only a weak source",
+        default=False,
+        help_text="The record marks the only source for this position as weak.",
+    )
     statement = models.TextField(
         blank=True,
         max_length=STATEMENT_MAX_LENGTH,
@@ -235,6 +309,10 @@ class Position(models.Model):
                 name="position_statement_kind_valid",
             ),
             models.CheckConstraint(
+                condition=Q(source_type__in=["", *SourceType.values]),
+                name="position_source_type_valid",
+            ),
+            models.CheckConstraint(
                 condition=(
                     Q(provision__isnull=False, demand__isnull=True)
                     | Q(provision__isnull=True, demand__isnull=False)
@@ -268,3 +346,37 @@ class Position(models.Model):
     @property
     def is_sourced(self) -> bool:
         return bool(self.source_url)
+
+    @property
+    def derived_label(self) -> str:
+        """ "derived from roll call 39" for a stance read off a vote, else "". Reads the vote:
+        load it with PositionQuerySet.with_source() (or attach_derived_votes) when listing."""
+        vote = self.derived_from_vote if self.derived_from_vote_id else None
+        if vote is None:
+            return ""
+        return derived_label(vote.roll_number)
+
+    @property
+    def derived_question(self) -> str:
+        """The question the roll call answered, for a derived position."""
+        return self.derived_from_vote.question if self.derived_from_vote_id else ""
+
+
+def derived_label(roll_number: int | None) -> str:
+    if roll_number is None:
+        return "derived from a roll call (number unconfirmed)"
+    return f"derived from roll call {roll_number}"
+
+
+def attach_derived_votes(positions: "Iterable[Position | None]") -> None:
+    """Load the roll calls that derived positions were read off in one query, so their labels
+    cost nothing per row."""
+    wanted = [p for p in positions if p is not None and p.derived_from_vote_id]
+    cached = Position.derived_from_vote.is_cached
+    missing = {p.derived_from_vote_id for p in wanted if not cached(p)}
+    if not missing:
+        return
+    votes = Vote.objects.only("id", "roll_number", "question", "chamber").in_bulk(missing)
+    for position in wanted:
+        if position.derived_from_vote_id in votes:
+            position.derived_from_vote = votes[position.derived_from_vote_id]

@@ -39,6 +39,35 @@ def normalise_cast(published: str) -> str:
     return _PUBLISHED_CASTS.get(" ".join(published.split()).lower(), CastChoice.OTHER)
 
 
+def required_majority(chamber: str, question: str, *, published: str = "") -> str:
+    """The majority a roll call needs ("1/2", "3/5" or "2/3"): as the chamber published it, else
+    read off the question. Three-fifths of senators duly chosen and sworn for cloture and for
+    waiving the Budget Act; two-thirds for veto overrides, treaties (resolutions of
+    ratification), expulsion, conviction on impeachment, amending the Constitution, cloture on
+    a change to the Senate's rules and House suspensions; a majority of those voting otherwise.
+    """
+    if published:
+        return published
+    asked = " ".join(question.split()).lower()
+    senate = chamber == Chamber.SENATE
+    two_thirds = (
+        ("veto" in asked and ("overrid" in asked or "notwithstanding" in asked))
+        or "objections of the president" in asked
+        or "resolution of ratification" in asked
+        or "expel" in asked
+        or "expulsion" in asked
+        or "amendment to the constitution" in asked
+        or (senate and ("guilty or not guilty" in asked or "article of impeachment" in asked))
+        or (senate and "cloture" in asked and "standing rules" in asked)
+        or (not senate and "suspend the rules" in asked)
+    )
+    if two_thirds:
+        return "2/3"
+    if senate and ("cloture" in asked or "waive" in asked):
+        return "3/5"
+    return "1/2"
+
+
 class Vote(models.Model):
     """A roll-call vote. The roll number is empty when the record does not confirm it."""
 

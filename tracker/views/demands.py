@@ -77,7 +77,7 @@ def _detail_context(request: HttpRequest, demand: Demand, **extra: object) -> di
         ).select_related("actor")[:HISTORY_SHOWN],
         "positions": Position.objects.filter(demand=demand)
         .current()
-        .select_related("stakeholder")
+        .select_related("stakeholder", "derived_from_vote")
         .order_by("stance", "stakeholder__name"),
         "status_form": None,
         "note_form": NoteForm(),

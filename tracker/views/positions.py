@@ -10,26 +10,36 @@ from tracker.position_grid import build_position_grid
 from tracker.views.access import current_negotiation
 
 
+def _grid_filters(request: HttpRequest) -> tuple[GridFilterForm, dict]:
+    """The filter form and what it asks for (the defaults where it is not valid)."""
+    filters = GridFilterForm(request.GET or None)
+    wanted = filters.cleaned_data if filters.is_valid() else {}
+    return filters, {
+        "show": wanted.get("show") or "senators",
+        "hide_derived": wanted.get("hide_derived", False),
+        "primary_only": wanted.get("primary_only", False),
+    }
+
+
 @login_required
 def position_grid(request: HttpRequest) -> HttpResponse:
     """Stakeholders down the side, key provisions and demands across, current stance in each
     cell. Four queries whatever the size: stakeholders, provisions, demands, positions."""
     negotiation = current_negotiation()
-    filters = GridFilterForm(request.GET or None)
-    show = filters.cleaned_data["show"] if filters.is_valid() else ""
-    grid = build_position_grid(negotiation, show or "senators")
+    filters, wanted = _grid_filters(request)
+    grid = build_position_grid(negotiation, **wanted)
     template = "positions/grid.html#grid" if request.htmx else "positions/grid.html"
-    context = {"filters": filters, "show": show or "senators", **grid}
+    context = {"filters": filters, **wanted, "query": request.GET.urlencode(), **grid}
     return render(request, template, context, status=400 if filters.errors else 200)
 
 
 @login_required
 def position_grid_csv(request: HttpRequest) -> HttpResponse:
-    """The grid as the page shows it, for a spreadsheet."""
+    """The grid as the page shows it, for a spreadsheet: each cell says where its stance comes
+    from (the roll call and its question, or the source's type)."""
     negotiation = current_negotiation()
-    filters = GridFilterForm(request.GET or None)
-    show = (filters.cleaned_data["show"] if filters.is_valid() else "") or "senators"
-    grid = build_position_grid(negotiation, show)
+    _, wanted = _grid_filters(request)
+    grid = build_position_grid(negotiation, **wanted)
     header = ["Stakeholder", *(target.title for _, _, target in grid["columns"])]
     rows = [[str(row.person), *(cell.text for cell in row.cells)] for row in grid["rows"]]
-    return csv_response(f"positions-{negotiation.slug}-{show}.csv", header, rows)
+    return csv_response(f"positions-{negotiation.slug}-{wanted['show']}.csv", header, rows)

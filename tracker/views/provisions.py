@@ -106,7 +106,7 @@ def _detail_context(request: HttpRequest, provision: Provision, **extra: object)
         ).select_related("actor")[:HISTORY_SHOWN],
         "positions": Position.objects.filter(provision=provision)
         .current()
-        .select_related("stakeholder")
+        .select_related("stakeholder", "derived_from_vote")
         .order_by("stance", "stakeholder__name"),
         "demands": provision.demands.select_related("demanded_by"),
         "sub_lines": provision.sub_lines.all(),

@@ -75,15 +75,17 @@ def _targets(negotiation: Negotiation) -> tuple[list[Provision], list[Demand]]:
 
 def _detail_context(request: HttpRequest, stakeholder: Stakeholder, **extra: object) -> dict:
     can_record = request.user.has_perm("tracker.add_position")
+    primary_only = request.GET.get("sources") == "primary"
+    positions = Position.objects.filter(stakeholder=stakeholder).with_source()
+    if primary_only:
+        positions = positions.primary_sourced()
     context = {
         "stakeholder": stakeholder,
-        "current": Position.objects.filter(stakeholder=stakeholder)
-        .current()
+        "primary_only": primary_only,
+        "current": positions.current()
         .select_related("provision", "demand")
         .order_by("provision__title", "demand__title"),
-        "history": stakeholder.positions.select_related(
-            "provision", "demand", "recorded_by", "derived_from_vote"
-        ),
+        "history": positions.select_related("provision", "demand", "recorded_by"),
         "casts": VoteCast.objects.filter(member=stakeholder)
         .select_related("vote")
         .order_by("-vote__voted_on")[:20],

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from tracker.charts import count_over_time
 from tracker.exports import WHIP_HEADER, csv_response, whip_board_rows
 from tracker.forms import PositionForm
-from tracker.models import Stakeholder, Stance
+from tracker.models import Position, Stakeholder, Stance, attach_derived_votes
 from tracker.models.validators import validate_recorded_date
 from tracker.models.whip import VoteTarget, VoteTargetLink
 from tracker.views.access import permission_needed
@@ -124,6 +124,7 @@ def _member_row(call: MemberCall) -> MemberRow:
         )
     else:
         why = mark_safe('<span class="muted">no position</span>')
+    why = format_html("{}{}", why, _derived_note(position))  # issue 14: derived stances say so
     day = ""
     if position is not None:
         stale = mark_safe(' <span class="badge stale">stale</span>') if call.is_stale else ""
@@ -148,6 +149,23 @@ def _member_row(call: MemberCall) -> MemberRow:
     )
 
 
+# Issue 14 (positions read off a roll call are labelled wherever they show) ---------------------
+
+
+def _derived_note(position: Position | None) -> SafeString:
+    """ "derived from roll call 39: <the question>" for a stance read off a vote, else ""."""
+    if position is None or not position.derived_from_vote_id:
+        return mark_safe("")
+    return format_html(
+        '<br><span class="derived">{}: {}</span>',
+        position.derived_label,
+        position.derived_question,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+
+
 def _board_context(request: HttpRequest, target: VoteTarget, board: Board) -> dict:
     points = [(point.day, point.yes, point.no) for point in board.history]
     if points and points[-1][0] != board.day:
@@ -160,6 +178,7 @@ def _board_context(request: HttpRequest, target: VoteTarget, board: Board) -> di
         "can_override": request.user.has_perm("tracker.add_stanceoverride"),
         "query": request.GET.urlencode(),
     }
+    attach_derived_votes(call.position for call in board.shown)  # issue 14: one query, labels
     rows = {call.member.pk: _member_row(call) for call in board.shown}
     context["columns"] = [
         (key, label, [rows[call.member.pk] for call in calls])
