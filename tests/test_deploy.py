@@ -305,3 +305,16 @@ def test_the_ingress_sends_https_traffic_to_the_web_service() -> None:
     service = _one("Service", backend["name"])
     assert backend["port"]["name"] in {port["name"] for port in service["spec"]["ports"]}
     assert ingress["tls"][0]["hosts"] == [ingress["rules"][0]["host"]]
+
+
+# Setup on a fresh machine -------------------------------------------------------------------
+
+
+def test_uv_is_bootstrapped_into_a_venv_of_its_own_even_where_python_is_externally_managed():
+    """`pip install --user` is refused on PEP 668 Pythons (Debian 12, recent Ubuntu, Homebrew);
+    a venv's own pip is not. The same pinned uv as the image's."""
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--user" not in makefile
+    assert "-m venv .venv-bootstrap" in makefile
+    pinned = re.search(r"^UV_VERSION := (\S+)$", makefile, re.M)[1]
+    assert f"uv=={pinned}" in (ROOT / "Dockerfile").read_text()
