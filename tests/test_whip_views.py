@@ -205,7 +205,7 @@ def test_predicted_vs_actual_names_hits_and_explains_itself(
 
     assert "end of <strong>Feb 6, 2024</strong>, the day before the roll call" in page
     assert "49-50" in page
-    assert "7 of 7 members called voted as counted (100%)" in page
+    assert "7 of 100 called; 7 right (100%)" in page
     assert "James Lankford" in page
 
 

@@ -264,7 +264,6 @@ def _propose(
             :300
         ],
         detail=reason,
-        to_value=status,
         provision=provision,
         bill=bill,
     )

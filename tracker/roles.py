@@ -19,6 +19,8 @@ EDITOR_PERMISSIONS = {
     "change_demand",
     "add_activity",
     "add_stanceoverride",
+    # Linking a whip count to its roll call by hand, where the feeds could not tell which.
+    "change_votetarget",
 }
 
 

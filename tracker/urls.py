@@ -11,6 +11,7 @@ from tracker.views import (
     funding,
     health,
     positions,
+    proposals,
     provisions,
     stakeholders,
     timeline,
@@ -41,6 +42,11 @@ urlpatterns = [
         name="tracker-provision-amounts",
     ),
     path("provisions/<int:pk>/notes", provisions.provision_note, name="tracker-provision-note"),
+    path(
+        "provisions/proposals/<int:pk>/decide",
+        proposals.proposal_decide,
+        name="tracker-proposal-decide",
+    ),
     path("demands/", demands.demand_list, name="tracker-demand-list"),
     path("demands/new", demands.demand_create, name="tracker-demand-create"),
     path("demands/<int:pk>/", demands.demand_detail, name="tracker-demand-detail"),
@@ -78,6 +84,7 @@ urlpatterns = [
     path("whip/<int:pk>/", whip.whip_board, name="tracker-whip-board"),
     path("whip/<int:pk>/board.csv", whip.whip_board_csv, name="tracker-whip-board-csv"),
     path("whip/<int:pk>/results/", whip.whip_results, name="tracker-whip-results"),
+    path("whip/<int:pk>/roll-call/", whip.whip_target_link, name="tracker-whip-target-link"),
     path(
         "whip/<int:pk>/members/<int:member_pk>/position/",
         whip.whip_position_record,

@@ -17,13 +17,15 @@ How a member's stance for a vote is derived (the conflict rule):
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tracker.feeds.sources import BY_KEY
 from tracker.models import (
     Activity,
     ActivityKind,
@@ -602,7 +604,123 @@ def predicted_vs_actual(target: VoteTarget) -> Scorecard | None:
     return Scorecard(target, vote, board, checked, carried)
 
 
-# Demo targets -----------------------------------------------------------------------------------
+# Roll calls settle targets ---------------------------------------------------------------------
+#
+# A roll call settles a target when it is the only vote on the target's expected day, in its
+# chamber, on one of its negotiation's bills, that asks the same kind of question (cloture on
+# the motion to proceed, cloture on the bill, passage, concurring...). Anything else (no date,
+# two such votes that day) is left for an Editor to link by hand from the board.
+
+# In order: a motion about another motion (to reconsider the cloture vote, to table) is that.
+_MOTION_KINDS = [
+    ("reconsider", ("reconsider",)),
+    ("table", ("table",)),
+    ("waive", ("waive",)),
+    ("cloture_concur", ("cloture", "concur")),
+    ("cloture_proceed", ("cloture", "proceed")),
+    ("cloture_amendment", ("cloture", "amendment")),
+    ("cloture", ("cloture",)),
+    ("proceed", ("proceed",)),
+    ("concur", ("concur",)),
+    ("passage", ("passage",)),
+    ("amendment", ("amendment",)),
+]
+
+
+def motion_kind(text: str) -> str:
+    """What kind of question a motion or a roll call asks, from its words."""
+    lowered = text.lower()
+    for kind, words in _MOTION_KINDS:
+        if all(word in lowered for word in words):
+            return kind
+    return "other"
+
+
+def candidate_votes(target: VoteTarget, *, days: int = 0) -> list[Vote]:
+    """Roll calls that could be the target's: its chamber, its negotiation's bills, and within
+    `days` of its expected day."""
+    if target.expected_on is None:
+        return []
+    votes = Vote.objects.filter(
+        chamber=target.chamber,
+        bill__negotiation_id=target.negotiation_id,
+        voted_on__range=(
+            target.expected_on - timedelta(days=days),
+            target.expected_on + timedelta(days=days),
+        ),
+    ).select_related("bill")
+    return list(votes.order_by("voted_on", "roll_number", "pk"))
+
+
+def matching_votes(target: VoteTarget) -> list[Vote]:
+    kind = motion_kind(target.motion)
+    return [
+        vote
+        for vote in candidate_votes(target)
+        if motion_kind(f"{vote.question} {vote.title}") == kind
+    ]
+
+
+def settle_targets_for(vote: Vote) -> list[Activity]:
+    """Link every open target this newly arrived roll call settles, and say how it went."""
+    if vote.bill_id is None:
+        return []
+    targets = VoteTarget.objects.filter(
+        vote__isnull=True,
+        chamber=vote.chamber,
+        expected_on=vote.voted_on,
+        negotiation__bills=vote.bill_id,
+    ).select_related("negotiation")
+    return [settle(target, vote) for target in targets if matching_votes(target) == [vote]]
+
+
+@transaction.atomic
+def settle(target: VoteTarget, vote: Vote, *, by: AbstractBaseUser | None = None) -> Activity:
+    """Link the target to its roll call (by the feed, or by an Editor) and record the result:
+    passed or failed against its threshold, and how the count the day before fared."""
+    if vote.chamber != target.chamber:
+        raise ValueError("The roll call is from the other chamber.")
+    target.vote = vote
+    target.save(update_fields=["vote"])
+    scorecard = predicted_vs_actual(target)
+    return Activity.objects.create(
+        negotiation_id=target.negotiation_id,
+        kind=ActivityKind.WHIP_RESULT,
+        actor=by,
+        occurred_at=vote.voted_at or _noon(vote.voted_on),
+        source="" if by else BY_KEY[vote.chamber].origin,
+        source_url=vote.source_url[:500],
+        summary=result_summary(scorecard)[:300],
+        vote=vote,
+        bill_id=vote.bill_id,
+    )
+
+
+def result_summary(scorecard: "Scorecard") -> str:
+    """ "Cloture on ...: failed 49-50, 60 needed. The count the day before called 7 of 100
+    (7 right); 0 surprises; 93 had no call." """
+    vote = scorecard.vote
+    outcome = "carried" if scorecard.carried else "failed"
+    surprises = sum(1 for call in scorecard.checked if call.outcome == "surprise")
+    uncalled = sum(1 for call in scorecard.checked if call.outcome == "uncalled")
+    return (
+        f"{scorecard.target.motion}: {outcome} {vote.yeas or 0}-{vote.nays or 0}, "
+        f"{scorecard.board.threshold.needed} needed. {coverage(scorecard)}; "
+        f"{surprises} surprise{'s' if surprises != 1 else ''}; {uncalled} had no call."
+    )
+
+
+def coverage(scorecard: "Scorecard") -> str:
+    """How much of the chamber the count called, and how many of those it got right."""
+    overall = scorecard.overall
+    return (
+        f"The count the day before called {overall.called} of {len(scorecard.checked)} "
+        f"({overall.hits} right)"
+    )
+
+
+def _noon(day: date) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=ZoneInfo("America/New_York"))
 
 
 # Overrides --------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from tracker.feed_effects import follow_bill
 from tracker.feeds.congress import ActionList, BillDetails, BillRecord, CostEstimateRecord
 from tracker.feeds.legislators import Legislator
 from tracker.feeds.roll_calls import BillRef, MemberCast, RollCall, normalised_cast
+from tracker.feeds.sources import BY_KEY
 from tracker.models import (
     Activity,
     ActivityKind,
@@ -36,6 +37,7 @@ from tracker.models import (
     VoteCast,
     required_majority,
 )
+from tracker.whip import settle_targets_for
 
 EASTERN = ZoneInfo("America/New_York")
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
@@ -473,7 +475,7 @@ def _amendment_summary(
     if not parts:
         return ""
     roll = f"{vote.get_chamber_display()} roll call {vote.roll_number}"
-    return f"{roll} amended by {SOURCE_OF_CHAMBER[vote.chamber]}: {', '.join(parts)}"[:300]
+    return f"{roll} amended by {BY_KEY[vote.chamber].origin}: {', '.join(parts)}"[:300]
 
 
 def _record_vote(
@@ -488,12 +490,14 @@ def _record_vote(
         negotiation_id=bill[1] if bill else None,
         kind=ActivityKind.VOTE,
         occurred_at=when or _noon(roll.voted_on),
-        source=SOURCE_OF_CHAMBER[roll.chamber],
+        source=BY_KEY[roll.chamber].origin,
         source_url=roll.source_url[:500],
         summary=summary,
         bill_id=bill[0] if bill else None,
         vote=vote,
     )
+    # A roll call may settle the whip count of a vote staff were counting toward.
+    settle_targets_for(vote)
 
 
 # Bills ------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ def move_to_status(
     note: str,
     based_on_revision: int | None,
     allowed: set[str] | None = None,
+    also_allowed: str = "",
     source: str = "",
     source_url: str = "",
     occurred_at: datetime | None = None,
@@ -48,7 +49,8 @@ def move_to_status(
     """The one status-change path for provisions and demands: lock, check, save, record.
 
     `allowed` replaces the workflow's moves from the stored status (a feed settling a move the
-    record made, a staff member undoing a feed's move); `source`, `source_url` and `occurred_at`
+    record made), `also_allowed` adds one (a staff member undoing a feed's move); `source`,
+    `source_url` and `occurred_at`
     say where a change that no staff member made comes from and when it happened.
     """
     model = type(item)
@@ -59,7 +61,8 @@ def move_to_status(
         raise StaleEditError(stored)
     if stored.status == new_status:
         raise TransitionNotAllowed(f"{stored} is already {stored.get_status_display()}.")
-    if new_status not in (model.TRANSITIONS[stored.status] if allowed is None else allowed):
+    moves = model.TRANSITIONS[stored.status] if allowed is None else allowed
+    if new_status not in moves and new_status != also_allowed:
         new_label = dict(model._meta.get_field("status").choices)[new_status]
         raise TransitionNotAllowed(
             f"{stored} cannot move from {stored.get_status_display()} to {new_label}."
@@ -101,6 +104,23 @@ class WorkflowMixin:
     def status_change_subject(self) -> dict[str, object]:
         raise NotImplementedError
 
+    def feed_move_to_undo(self) -> str:
+        """The status a feed moved this item from, when a feed made its latest status change:
+        staff may always go back to it, even where the workflow has no such move (out of
+        Enacted)."""
+        subject = dict(list(self.status_change_subject().items())[:1])
+        latest = (
+            Activity.objects.filter(kind=self.STATUS_CHANGE_KIND, **subject)
+            .order_by("-occurred_at", "-id")
+            .values_list("actor_id", "source", "from_value", "to_value")
+            .first()
+        )
+        if latest is None:
+            return ""
+        actor, source, from_value, to_value = latest
+        is_feed = actor is None and source not in ("", "system")
+        return from_value if is_feed and to_value == self.status else ""  # type: ignore[attr-defined]
+
     @transaction.atomic
     def change_status(
         self,
@@ -115,7 +135,7 @@ class WorkflowMixin:
 
         With `based_on_revision`, the change is refused (StaleEditError) if someone else changed
         the item since that revision was read, so no update is silently lost. `how` passes
-        move_to_status's `allowed`, `source`, `source_url` and `occurred_at`.
+        move_to_status's `allowed`, `also_allowed`, `source`, `source_url` and `occurred_at`.
         """
         return move_to_status(
             self,  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from tracker.floor import bill_track
 from tracker.models import Bill, BillSummary
 from tracker.views.access import current_negotiation
 
@@ -53,6 +54,7 @@ def bill_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "texts": bill.texts.order_by(F("dated").desc(nulls_last=True), "version_type"),
             "titles": bill.titles.all(),
             "votes": bill.votes.order_by("-voted_on", "-roll_number", "-pk")[:VOTES_ON_BILL_PAGE],
+            "track": bill_track(bill),
             "vote_count": bill.votes.count(),
         },
     )

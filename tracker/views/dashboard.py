@@ -3,6 +3,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from tracker.floor import where_it_stands
 from tracker.funding import version_totals
 from tracker.models import (
     Activity,
@@ -24,6 +25,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "tracker/home.html",
         {
             "negotiation": negotiation,
+            "standing": where_it_stands(negotiation),
+            "can_decide": request.user.has_perm("tracker.change_provision"),
             "versions": version_totals(negotiation.pk),
             "status_counts": Provision.objects.filter(negotiation=negotiation).status_counts(),
             "open_demands": Demand.objects.filter(negotiation=negotiation)

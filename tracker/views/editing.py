@@ -34,6 +34,8 @@ def apply_status_change(
             by=by,
             note=form.cleaned_data["note"],
             based_on_revision=form.cleaned_data["revision"],
+            # A feed's move can always be undone by staff, even out of Enacted.
+            also_allowed=item.feed_move_to_undo(),
         )
     except StaleEditError:
         return CONFLICT

@@ -118,6 +118,10 @@ def _detail_context(request: HttpRequest, provision: Provision, **extra: object)
         "can_change": request.user.has_perm("tracker.change_provision"),
         "can_note": request.user.has_perm("tracker.add_activity"),
         "can_set_amounts": request.user.has_perm("tracker.change_versionline"),
+        # What the feeds propose for it, and a feed's move staff may undo.
+        "proposals": provision.proposals.open(),
+        "can_decide": request.user.has_perm("tracker.change_provision"),
+        "undo_status": provision.feed_move_to_undo(),
     }
     return context | extra
 

@@ -22,7 +22,17 @@ from tracker.models import Position, Stakeholder, Stance, attach_derived_votes
 from tracker.models.validators import validate_recorded_date
 from tracker.models.whip import VoteTarget, VoteTargetLink
 from tracker.views.access import permission_needed
-from tracker.whip import GROUPS, Board, MemberCall, build_board, predicted_vs_actual, set_override
+from tracker.whip import (
+    GROUPS,
+    Board,
+    MemberCall,
+    build_board,
+    candidate_votes,
+    matching_votes,
+    predicted_vs_actual,
+    set_override,
+    settle,
+)
 
 # The board's filter and the override form are used only here, so they live beside their views;
 # recording a position uses the one PositionForm the stakeholder pages use too.
@@ -70,9 +80,11 @@ def _board_from_request(
     form = BoardFilterForm(request.GET)
     if not form.is_valid():
         return None, form
+    # A vote already taken opens as of its day: the board as it stood when the Senate voted.
+    default_day = target.vote.voted_on if target.vote_id else None
     board = build_board(
         target,
-        day=form.cleaned_data["as_of"],
+        day=form.cleaned_data["as_of"] or default_day,
         party=form.cleaned_data["party"],
         state=form.cleaned_data["state"].upper(),
     )
@@ -282,6 +294,30 @@ def _after_write(request: HttpRequest, target: VoteTarget, message: str) -> Http
     board = build_board(target)
     context = _board_context(request, target, board) | {"flash": message}
     return render(request, "whip/board.html#board", context)
+
+
+@permission_needed("tracker.change_votetarget", "link a roll call to a whip count")
+@require_http_methods(["GET", "POST"])
+def whip_target_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link the target's roll call by hand, where the feeds found none or several that could
+    be it; predicted vs actual follows at once."""
+    target = _get_target(pk)
+    candidates = candidate_votes(target, days=3)
+    error = ""
+    if request.method == "POST":
+        chosen = next((v for v in candidates if str(v.pk) == request.POST.get("vote")), None)
+        if chosen is not None:
+            settle(target, chosen, by=request.user)
+            messages.success(request, f"Linked roll call {chosen.roll_number or ''} to the count.")
+            return redirect("tracker-whip-results", pk=target.pk)
+        error = "Choose one of the roll calls listed."
+    context = {
+        "target": target,
+        "candidates": candidates,
+        "matching": matching_votes(target),
+        "error": error,
+    }
+    return render(request, "whip/link.html", context, status=422 if error else 200)
 
 
 @login_required
