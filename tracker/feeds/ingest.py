@@ -41,7 +41,6 @@ from tracker.whip import settle_targets_for
 
 EASTERN = ZoneInfo("America/New_York")
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
-SOURCE_OF_CHAMBER = {"senate": "senate.gov", "house": "clerk.house.gov"}
 # Vote fields whose change is news (an amended record); the rest are corrections of wording.
 _VOTE_RESULT_FIELDS = ("result", "yeas", "nays", "present", "not_voting", "tie_breaker_vote")
 
