@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tests.factories import make_provision
 from tracker.models import Demand, Provision, Stakeholder
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +89,7 @@ def test_a_viewer_sees_no_edit_controls(client: Client, viewer, demo) -> None:
 def test_an_editor_sees_the_controls(client: Client, editor, demo) -> None:
     client.force_login(editor)
     provision = Provision.objects.get(slug="aid-without-border")
-    in_text = Provision.objects.filter(status="in_text").first()
+    in_text = make_provision(demo, title="A line still in the text", status="in_text")
     assert "Final: no further status." in client.get(provision.get_absolute_url()).content.decode()
     detail = client.get(in_text.get_absolute_url()).content.decode()
     assert 'name="revision"' in detail and "Add note" in detail
