@@ -313,8 +313,9 @@ class CountPoint:
         return self.counts["firm_no"] + self.counts["lean_no"]
 
 
-def chamber_members(chamber: str) -> list[Stakeholder]:
-    return list(Stakeholder.objects.in_chamber(chamber).filter(in_office=True).order_by("name"))
+def chamber_members(chamber: str, day: date) -> list[Stakeholder]:
+    """The chamber's members serving on `day`."""
+    return list(Stakeholder.objects.in_chamber(chamber).serving_on(day).order_by("name"))
 
 
 def build_board(
@@ -340,12 +341,12 @@ def build_board(
         links = list(target.links.all())
     else:
         links = list(target.links.select_related("provision", "demand"))
-    members = chamber_members(target.chamber)
+    members = chamber_members(target.chamber, day)
     positions = _positions_on_links(links, target.chamber, day, exclude_vote)
     overrides = (
         StanceOverride.objects.filter(
             target=target,
-            member__in=Stakeholder.objects.in_chamber(target.chamber).filter(in_office=True),
+            member__in=Stakeholder.objects.in_chamber(target.chamber).serving_on(day),
         )
         .set_by_end_of(day)
         .select_related("set_by")
@@ -387,7 +388,7 @@ def _positions_on_links(
         return []
     # The chamber's members as a subquery: a list of 100 (or 435) ids as parameters cost more
     # to bind and send than the query itself takes to run.
-    members = Stakeholder.objects.in_chamber(chamber).filter(in_office=True).values("pk")
+    members = Stakeholder.objects.in_chamber(chamber).serving_on(day).values("pk")
     positions = Position.objects.filter(
         Q(provision_id__in=provision_ids) | Q(demand_id__in=demand_ids),
         stakeholder__in=members,

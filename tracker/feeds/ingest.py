@@ -101,6 +101,9 @@ def _new_member(senate: bool, cast: MemberCast) -> Stakeholder:
         state=cast.state[:2],
         lis_id=cast.member_id if senate else "",
         bioguide_id="" if senate else cast.member_id,
+        # Known from a roll call only: counted on no board until the legislators feed lists
+        # them (a vote from 2021 names senators who have since left).
+        in_office=False,
     )
 
 
@@ -920,6 +923,8 @@ def ingest_legislator(legislator: Legislator) -> Outcome:
             "state": legislator.state,
             "district": legislator.district,
             "in_office": True,
+            "serving_since": legislator.serving_since,
+            "serving_until": None,
         }
         if legislator.lis_id:
             values["lis_id"] = legislator.lis_id
@@ -945,3 +950,25 @@ def ingest_legislator(legislator: Legislator) -> Outcome:
                 f"{legislator.lis_id} ({error})"
             ) from None
         return Outcome(UPDATED, detail=", ".join(changed))
+
+
+# A file that lists fewer of a chamber than this (a truncated file, or one that lists only the
+# Senate) says nothing about who left that chamber.
+_FULL_CHAMBER = {StakeholderKind.SENATOR: 80, StakeholderKind.REPRESENTATIVE: 348}
+
+
+def record_departures(listed: list[Legislator], *, on: date) -> int:
+    """Members in office whom the current legislators list no longer names have left: they
+    stop counting on boards after `on` (their record stays). Returns how many left."""
+    left = 0
+    for kind, enough in _FULL_CHAMBER.items():
+        named = {person.bioguide_id for person in listed if person.kind == kind}
+        if len(named) < enough:
+            continue
+        left += (
+            Stakeholder.objects.filter(kind=kind, in_office=True)
+            .exclude(bioguide_id="")
+            .exclude(bioguide_id__in=named)
+            .update(in_office=False, serving_until=on)
+        )
+    return left

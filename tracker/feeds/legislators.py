@@ -8,6 +8,7 @@ roll-call votes. Party can change within a term, so the party on a vote is the v
 
 import json
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import yaml
 from django.conf import settings
@@ -30,6 +31,8 @@ class Legislator:
     party: str
     state: str
     district: int | None
+    # When the current stretch of service in this chamber began (back-to-back terms join up).
+    serving_since: date | None = None
 
 
 def fetch_current() -> list[Legislator]:
@@ -58,6 +61,32 @@ def parse(body: bytes) -> list[Legislator]:
     return legislators
 
 
+# Terms this close together are one stretch of service (a new term starts on Jan 3, the old one
+# ended on Jan 3 or the day before; an appointee's term joins the one they then won).
+_CONTIGUOUS = timedelta(days=31)
+
+
+def _serving_since(terms: list[dict]) -> date | None:
+    """The start of the unbroken run of terms in the current term's chamber."""
+    chamber = terms[-1].get("type")
+    since = None
+    for term in reversed(terms):
+        start, end = _day(term.get("start")), _day(term.get("end"))
+        if term.get("type") != chamber or start is None:
+            break
+        if since is not None and (end is None or end < since - _CONTIGUOUS):
+            break
+        since = start
+    return since
+
+
+def _day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
 def _legislator(person: dict) -> Legislator:
     ids, name, term = person["id"], person["name"], person["terms"][-1]
     party = term.get("party") or ""
@@ -73,4 +102,5 @@ def _legislator(person: dict) -> Legislator:
         party=_PARTIES.get(party, party[:20]),
         state=str(term["state"]),
         district=int(district) if district is not None else None,
+        serving_since=_serving_since(person["terms"]),
     )

@@ -33,6 +33,7 @@ from tracker.feeds.ingest import (
     ingest_bill,
     ingest_legislator,
     ingest_roll_call,
+    record_departures,
 )
 from tracker.feeds.roll_calls import BillRef, RollCall
 from tracker.feeds.sources import BY_KEY
@@ -588,6 +589,10 @@ def refresh_members(
                 recorder.error(person.bioguide_id, str(error))
                 continue
             recorder.count(outcome)
+        if not recorder.run.errors:
+            left = record_departures(people, on=timezone.localdate())
+            if left:
+                recorder.run.message = f"{left} member(s) no longer listed: marked as having left."
         return _finish(recorder)
 
 

@@ -49,6 +49,15 @@ class StakeholderQuerySet(models.QuerySet["Stakeholder"]):
     def senators(self) -> "StakeholderQuerySet":
         return self.filter(kind=StakeholderKind.SENATOR)
 
+    def serving_on(self, day: date) -> "StakeholderQuerySet":
+        """Members serving at the end of `day`: in office now, or who had left later than it,
+        and who began serving by then. A member known only from a roll call (never listed
+        by the legislators feed) counts on no day."""
+        return self.filter(
+            Q(serving_since__isnull=True) | Q(serving_since__lte=day),
+            Q(in_office=True, serving_until__isnull=True) | Q(serving_until__gte=day),
+        )
+
 
 class Stakeholder(models.Model):
     """A person or body whose position counts: members, officials, governments, groups."""
@@ -63,6 +72,10 @@ class Stakeholder(models.Model):
     bioguide_id = models.CharField("Bioguide id", max_length=10, blank=True)
     lis_id = models.CharField("Senate LIS id", max_length=10, blank=True)
     in_office = models.BooleanField(default=True)
+    # When the member's current stretch of service began and, once they left, ended: from the
+    # legislators feed (the term dates, and the day a member dropped off the current list).
+    serving_since = models.DateField(null=True, blank=True)
+    serving_until = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
 
     objects = StakeholderQuerySet.as_manager()

@@ -11,6 +11,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
@@ -70,7 +71,8 @@ def _get_target(pk: int) -> VoteTarget:
 
 def _get_member(target: VoteTarget, member_pk: int) -> Stakeholder:
     return get_object_or_404(
-        Stakeholder.objects.in_chamber(target.chamber).filter(in_office=True), pk=member_pk
+        Stakeholder.objects.in_chamber(target.chamber).serving_on(timezone.localdate()),
+        pk=member_pk,
     )
 
 
