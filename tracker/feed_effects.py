@@ -35,6 +35,7 @@ from tracker.models import (
     Bill,
     Inclusion,
     PackageVersion,
+    ProposalState,
     Provision,
     ProvisionStatus,
     StatusProposal,
@@ -102,9 +103,10 @@ def follow_bill(bill: Bill) -> Followed:
         bill.save(update_fields=fields)
         followed.stage_changed = True
     versions = list(bill.versions.order_by("dated", "id"))
-    for version, later in zip(versions, [*versions[1:], None], strict=True):
+    for index, version in enumerate(versions):
         # From the version's date until a later version of the bill takes over.
-        decisive = _decisive_action(actions, version.dated, later.dated if later else None)
+        later = versions[index + 1].dated if index + 1 < len(versions) else None
+        decisive = _decisive_action(actions, version.dated, later)
         standing = _standing(decisive) if decisive else ""
         settled = (standing, decisive.acted_on if decisive else None)
         if (version.standing, version.standing_on) == settled:
@@ -192,6 +194,7 @@ def _apply_rules(
     )
     when = _event_time(action)
     key = f"{bill.key}:{version.slug}:{standing}"
+    moved: list[Provision] = []
     for provision in provisions:
         status, reason, settled = candidates[provision.pk]
         last_staff = staff_changed.get(provision.pk)
@@ -213,10 +216,29 @@ def _apply_rules(
                     occurred_at=when,
                 )
             )
+            moved.append(provision)
         else:
             proposal = _propose(provision, status, reason, action, bill, key)
             if proposal is not None:
                 followed.proposed.append(proposal)
+    _supersede_moot_proposals(moved)
+
+
+def _supersede_moot_proposals(provisions: list[Provision]) -> None:
+    """Close the open proposals a move made moot: the provision is now at or past the status
+    proposed, or enacted (which settles a proposal to drop it too)."""
+    for provision in provisions:
+        rank = _PROGRESS.get(provision.status, 0)
+        moot = [
+            status
+            for status, progress in _PROGRESS.items()
+            if progress <= rank or provision.status == P.ENACTED
+        ]
+        if provision.status == P.ENACTED:
+            moot.append(P.DROPPED)
+        provision.proposals.open().filter(proposed_status__in=moot).update(
+            state=ProposalState.SUPERSEDED
+        )
 
 
 def _is_included(line: VersionLine) -> bool:

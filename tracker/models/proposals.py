@@ -17,6 +17,8 @@ class ProposalState(models.TextChoices):
     OPEN = "open", "Open"
     ACCEPTED = "accepted", "Accepted"
     DISMISSED = "dismissed", "Dismissed"
+    # The provision got there, or past it, another way (a later feed move, a staff change).
+    SUPERSEDED = "superseded", "Superseded"
 
 
 class StatusProposalQuerySet(models.QuerySet["StatusProposal"]):
@@ -75,6 +77,8 @@ class StatusProposal(models.Model):
             based_on_revision=based_on_revision,
         )
         self._decide(ProposalState.ACCEPTED, by)
+        # Whatever else the feeds proposed for it is moot now that someone decided.
+        self.provision.proposals.open().update(state=ProposalState.SUPERSEDED)
         return change
 
     @transaction.atomic
