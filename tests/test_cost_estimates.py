@@ -106,7 +106,7 @@ def test_the_bill_page_lists_its_estimates_with_what_each_scores(client, viewer,
 
     section = re.search(r'<section aria-labelledby="cbo-heading".*?</section>', page, re.S).group(0)
     assert 'href="https://www.cbo.gov/publication/00001"' in section
-    assert "published Feb 20, 2024; scores: As passed by the Senate on February 13, 2024" in section
+    assert "published Feb 20, 2024 · As passed by the Senate on February 13, 2024" in section
     assert "(Senate-passed aid-only H.R. 815)" in section
 
 

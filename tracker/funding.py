@@ -85,6 +85,9 @@ class Cell:
     change_since: PackageVersion | None = None
     # The line whose figure this one sits inside in this version (so it is not summed again).
     covered_by: Provision | None = None
+    # Whether that line is one this version's line names as `within` (not just its parent):
+    # the cell then says which, since the row's place in the table does not show it.
+    covered_elsewhere: bool = False
 
     def html(self, unit: str, since: dict[int, str]) -> SafeString:
         """The cell as the page shows it (see Row.html); `since` holds each version's name.
@@ -115,7 +118,7 @@ class Cell:
                 format_dollars(size) if unit == Unit.USD else f"{size:,}",
             )
         inside = ""
-        if self.covered_by is not None:
+        if self.covered_by is not None and self.covered_elsewhere:
             inside = format_html(
                 '<br><span class="muted inside">inside {}</span>', self.covered_by.title
             )
@@ -343,6 +346,10 @@ def _compare(negotiation_id: int, negotiation: Negotiation | None = None) -> Com
                         None,
                     )
                     cell.is_summed = cell.covered_by is None
+                    cell.covered_elsewhere = (
+                        cell.covered_by is not None
+                        and cell.covered_by.pk not in ancestors(provision)
+                    )
                 if since is not None:
                     cell.change, cell.change_since = change, versions[since]
             cells.append(cell)
