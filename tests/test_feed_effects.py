@@ -191,3 +191,27 @@ def test_a_dismissed_proposal_is_never_made_again(groups, package) -> None:
 
     assert StatusProposal.objects.count() == 1
     assert StatusProposal.objects.get().state == "dismissed"
+
+
+def test_watchers_of_a_provision_get_its_feed_moves_and_proposals_in_their_digest(
+    groups, package
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tracker import digests
+
+    reader = make_user("rita", role=roles.VIEWER)
+    for provision in (package["ukraine"], package["red_sea"]):
+        digests.set_watch(reader, provision, watching=True)
+    add_actions(package["bill"], PASSED_SENATE, BECAME_LAW)
+    follow_bill(package["bill"])
+
+    digest = digests.build_digest(
+        reader, until=timezone.now() + timedelta(seconds=1), since=timezone.now() - timedelta(1)
+    )
+
+    told = [entry.summary for group in digest.groups for s in group.sections for entry in s.entries]
+    assert "Ukraine: Passed Senate → Enacted" in told
+    assert "Red Sea operations: the feed proposes Dropped" in told
