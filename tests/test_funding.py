@@ -276,6 +276,59 @@ def test_it_reads_four_queries_whatever_the_size(django_assert_num_queries) -> N
     assert [total.amount for total in comparison.totals] == [sum(range(20))] * 3
 
 
+def test_the_page_costs_as_many_queries_on_a_big_negotiation_as_on_the_demo(
+    client, viewer, demo
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.bench.scale import ScaleSize, seed_scale
+    from tracker.models import Bill, CostEstimate
+
+    client.force_login(viewer)
+    client.get("/funding/", {"negotiation": demo.slug})  # the session's one-off checks
+
+    def queries(slug: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/funding/", {"negotiation": slug}).status_code == 200
+        return len(captured)
+
+    on_demo = queries(demo.slug)
+    big = seed_scale(
+        ScaleSize(
+            senators=10,
+            representatives=0,
+            others=0,
+            provisions=240,
+            demands=2,
+            positions=10,
+            votes=1,
+            activities=10,
+        )
+    )
+    # Lines inside others, unconfirmed figures and CBO estimates, as the demo has them.
+    versions = list(big.versions.order_by("dated"))
+    bill = Bill.objects.create(congress=118, bill_type="s", number=9999, negotiation=big)
+    PackageVersion.objects.filter(pk__in=[v.pk for v in versions]).update(bill=bill)
+    lines = list(VersionLine.objects.filter(provision__negotiation=big).order_by("pk"))
+    for index, line in enumerate(lines[1:], start=1):
+        line.is_confirmed = index % 3 != 0
+        other = lines[index - 1].provision_id
+        line.within_id = other if index % 5 == 0 and other != line.provision_id else None
+    VersionLine.objects.bulk_update(lines, ["is_confirmed", "within"])
+    CostEstimate.objects.bulk_create(
+        CostEstimate(
+            bill=bill,
+            title=f"Estimate {n}",
+            url=f"https://www.cbo.gov/e/{n}",
+            version=versions[n % len(versions)] if n % 2 else None,
+        )
+        for n in range(40)
+    )
+
+    assert queries(big.slug) == on_demo
+
+
 # The page ----------------------------------------------------------------------------------
 
 
