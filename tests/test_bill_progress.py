@@ -99,6 +99,8 @@ def test_the_senate_floor_track_of_hr_815_reads_as_the_record() -> None:
     assert track.steps[0].day == date(2023, 12, 6) and track.steps[0].result == "failed"
     april = [step.label for step in track.steps if step.day.month == 4]
     assert april == [
+        "House: House agreed to the Senate amendment with an amendment made of the text of "
+        "H.R. 8034, H.R. 8035, H.R. 8036 and H.R. 8038",
         "Cloture on the motion to concur invoked",
         "Senate agreed to the House amendment",
     ]

@@ -29,8 +29,8 @@ def test_the_dashboard_says_where_the_negotiation_stands(client: Client, viewer,
     assert "Where it stands" in page
     assert "<strong>became Public Law 118-50</strong> on Apr 24, 2024" in page
     assert hr_815_refreshed.actions_url in page
-    assert "failed on Feb 7, 2024" in page  # the Senate deal's cloture
-    assert "passed the senate on Feb 13, 2024" in page
+    assert "<strong>Failed</strong> on Feb 7, 2024" in page  # the Senate deal's cloture
+    assert "<strong>Passed the Senate</strong> on Feb 13, 2024" in page
 
 
 def test_a_bill_page_shows_its_senate_floor_procedure(client: Client, viewer, hr_815_refreshed):

@@ -305,6 +305,10 @@ def _floor_step(action: ActionLike) -> FloorStep | None:
             result="agreed",
             **common,
         )
+    if stage == "passed_house" or "House actions:" in text:
+        # The House's turn, as far as the Senate's track needs it.
+        label = text.split("House actions:", 1)[-1].strip().rstrip(".")
+        return FloorStep(kind="house", label=f"House: {label}", **common)
     return None
 
 
@@ -358,4 +362,6 @@ def _next_step(steps: list[FloorStep]) -> str:
         return "Amendments and a cloture motion on the bill"
     if last.kind == "passed":
         return "House action on the Senate-passed bill"
+    if last.kind == "house":
+        return "The Senate's vote on what the House sent back"
     return ""
