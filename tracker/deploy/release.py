@@ -4,7 +4,8 @@
 
 Applies migrations, creates the cache table (login lockouts live there, tracker/accounts.py)
 and the staff roles. In demo mode (DEMO_MODE, on by default only with DEBUG) it also loads the
-demo negotiation and replays its recorded feeds. docker-compose.yml's `migrate` service, the
+demo negotiation, refreshes from its recorded feeds, and replays them from Feb 1, 2024 so the
+feeds' moves show with their sources. docker-compose.yml's `migrate` service, the
 Kubernetes `migrate` Job, `make run` and the cluster test all run this, and only this, so web
 replicas never race each other to migrate.
 """
@@ -25,6 +26,8 @@ def release() -> None:
         call_command(
             "refresh_feeds", "--replay", "--senate-session", "118-2", "--house-year", "2024"
         )
+        # Then from Feb 1, 2024, day by day, so the demo shows what the feeds moved and why.
+        call_command("replay_negotiation", "--from", "2024-02-01")
 
 
 if __name__ == "__main__":
