@@ -131,14 +131,20 @@ def test_gunicorn_replaces_workers_now_and_then_at_different_moments() -> None:
     assert "CMD " + json.dumps(command) in (ROOT / "Dockerfile").read_text()
 
 
-def test_the_migrate_service_prepares_a_fresh_database_for_logins(tmp_path: Path) -> None:
-    """Replaying the containers' start on an empty database: logging in works (the cache table
-    holding lockouts exists), and outside demo mode no demo is loaded."""
-    env = {
-        "DEBUG": "true",
-        "DEMO_MODE": "false",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+def _compose_defaults() -> dict[str, str]:
+    """The app containers' environment with an empty .env, less the compose network's hosts."""
+    environment = COMPOSE["x-app"]["environment"]
+    resolved = {
+        name: re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(value))
+        for name, value in environment.items()
     }
+    return {
+        k: v for k, v in resolved.items() if k not in {"DATABASE_URL", "REDIS_URL", "EMAIL_HOST"}
+    }
+
+
+def _start_containers_on_a_fresh_database(tmp_path: Path, env: dict[str, str]) -> None:
+    """Run the migrate service's command, as `docker compose up` does before anything else."""
     release = subprocess.run(
         SERVICES["migrate"]["command"],
         cwd=ROOT,
@@ -150,18 +156,47 @@ def test_the_migrate_service_prepares_a_fresh_database_for_logins(tmp_path: Path
         | {"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"},
     )
     assert release.returncode == 0, release.stderr
-    login = _python(
+
+
+def _log_in(username: str, password: str, env: dict[str, str], create: bool = False) -> list[str]:
+    """Log in through the real login page; the status, where it sends you, the negotiations."""
+    result = _python(
         "from django.contrib.auth import get_user_model\n"
         "from django.test import Client\n"
         "from tracker.models import Negotiation\n"
-        "get_user_model().objects.create_user('vera', 'vera@example.com', 'a-long-passphrase')\n"
-        "client = Client(raise_request_exception=False)\n"
-        "response = client.post('/accounts/login/',"
-        " {'login': 'vera', 'password': 'a-long-passphrase'}, HTTP_HOST='localhost')\n"
+        + (
+            f"get_user_model().objects.create_user({username!r}, 'x@example.com', {password!r})\n"
+            if create
+            else ""
+        )
+        + "client = Client(raise_request_exception=False)\n"
+        f"response = client.post('/accounts/login/', {{'login': {username!r},"
+        f" 'password': {password!r}}}, HTTP_HOST='localhost')\n"
         "print(response.status_code, response.get('Location'), Negotiation.objects.count())\n",
         env,
     )
-    assert login.stdout.split() == ["302", "/", "0"], login.stderr
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_a_new_user_of_the_compose_stack_logs_in_as_a_demo_user(tmp_path: Path) -> None:
+    """`docker compose up` with an empty .env: the demo is loaded and its users can log in."""
+    env = _compose_defaults() | {"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
+    _start_containers_on_a_fresh_database(tmp_path, env)
+    status, location, negotiations = _log_in("viewer", "negotiate-2024", env)
+    assert (status, location) == ("302", "/")
+    assert negotiations == "1"
+
+
+def test_outside_demo_mode_the_stack_starts_empty_and_staff_log_in(tmp_path: Path) -> None:
+    """The migrate service on a fresh database without the demo: the cache table that holds
+    lockouts exists, so logging in works, and no demo negotiation is loaded."""
+    env = _compose_defaults() | {
+        "DEMO_MODE": "false",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+    }
+    _start_containers_on_a_fresh_database(tmp_path, env)
+    assert _log_in("vera", "a-long-passphrase", env, create=True) == ["302", "/", "0"]
 
 
 # Connections ----------------------------------------------------------------------------------
