@@ -157,7 +157,7 @@ def test_the_dashboard_adds_the_versions_by_the_same_rule(client, viewer, demo) 
         assert versions[version.slug].lines_total == total
     row = re.search(r"<td>President&#x27;s national security.*?</tr>", page, re.S).group(0)
     assert "$105.85B" in row and "$106.33B" not in row
-    assert "unconfirmed" in row and "confirmed only: $98.45B" in row
+    assert "unconfirmed" in row and "confirmed only:<br>$98.45B" in row
 
 
 # The rules, on a small negotiation -----------------------------------------------------------
