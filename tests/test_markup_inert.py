@@ -6,6 +6,7 @@ hx-trigger="load" made whoever opened their digest preview, an Admin included, s
 their own CSRF token.
 """
 
+import re
 from datetime import date
 
 import pytest
@@ -27,7 +28,12 @@ SCRIPT = "<script>alert(1)</script>"
 PAYLOAD = f"{ACTIVE}{SCRIPT}"
 
 
+# The one element of the app's own that fires on load: the form moving the "last visit" marker.
+SEEN_FORM = re.compile(r'<form[^>]*class="seen-form"[^>]*hx-trigger="load"[^>]*>')
+
+
 def _is_inert(body: str) -> bool:
+    body = SEEN_FORM.sub("", body)
     return ACTIVE not in body and SCRIPT not in body and 'hx-trigger="load"' not in body
 
 

@@ -140,7 +140,8 @@ def test_the_navigation_leads_to_bills_and_votes(client: Client, viewer, negotia
     client.force_login(viewer)
     page = _page(client, reverse("tracker-vote-list"))
     assert f'href="{reverse("tracker-bill-list")}">Bills</a>' in page
-    assert f'href="{reverse("tracker-vote-list")}">Votes</a>' in page
+    # The page you are on is marked as the current one in the menu.
+    assert f'href="{reverse("tracker-vote-list")}" aria-current="page">Votes</a>' in page
 
 
 # Votes -----------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Forms validate and clean staff input; the domain verbs on the models do the changing."""
 
+from datetime import date, datetime, time, timedelta
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -201,14 +203,66 @@ def _id_field() -> forms.IntegerField:
     )
 
 
+TIMELINE_PERIODS = [
+    ("", "Any time"),
+    ("today", "Today"),
+    ("yesterday", "Since yesterday"),
+    ("week", "This week"),
+    ("range", "From … to …"),
+]
+
+
 class TimelineFilterForm(forms.Form):
     kind = forms.ChoiceField(required=False, choices=[("", "Every kind"), *ActivityKind.choices])
+    period = forms.ChoiceField(required=False, choices=TIMELINE_PERIODS, label="When")
+    start = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
     provision = _id_field()
     demand = _id_field()
     stakeholder = _id_field()
     vote = _id_field()
     bill = _id_field()
     before = _id_field()
+    # "What changed since your last visit": the activities after one id, up to another.
+    after = forms.IntegerField(
+        required=False, min_value=0, max_value=MAX_ID, widget=forms.HiddenInput
+    )
+    upto = _id_field()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", "The end of the range is before its start.")
+        return data
+
+    def window(self) -> tuple[datetime | None, datetime | None]:
+        """The chosen period as [from, to) in the site's time zone; None where open."""
+        data = self.cleaned_data
+        today = timezone.localdate()
+        period = data.get("period") or ("range" if data.get("start") or data.get("end") else "")
+        first: date | None = None
+        last: date | None = None
+        if period == "today":
+            first = today
+        elif period == "yesterday":
+            first = today - timedelta(days=1)
+        elif period == "week":
+            first = today - timedelta(days=today.weekday())
+        elif period == "range":
+            first, last = data.get("start"), data.get("end")
+
+        def midnight(day: date) -> datetime:
+            return timezone.make_aware(datetime.combine(day, time.min))
+
+        return (
+            midnight(first) if first else None,
+            midnight(last + timedelta(days=1)) if last else None,
+        )
 
 
 class VoteFilterForm(forms.Form):

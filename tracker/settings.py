@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Full-text and trigram lookups for the search box (tracker/search.py) on PostgreSQL.
+    "django.contrib.postgres",
     "django_htmx",
     "template_partials",
     "simple_history",
@@ -373,6 +375,10 @@ CELERY_REDIS_SOCKET_TIMEOUT = 5
 
 # Email digests
 DIGEST_DEFAULT_TIME_ZONE = "America/New_York"
+
+# Live pages (dashboard, provision, whip board): how often an open page asks whether anything
+# changed; each ask that finds nothing costs one query and a 304.
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 5)
 
 # Logs: one JSON object per line on stderr, stamped in UTC, with the request's id and user or
 # the task's id (tracker/logs.py). LOG_FORMAT=plain gives one readable line per record instead.

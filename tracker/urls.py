@@ -13,8 +13,10 @@ from tracker.views import (
     positions,
     proposals,
     provisions,
+    search,
     stakeholders,
     timeline,
+    visits,
     votes,
     whip,
 )
@@ -27,6 +29,8 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", dashboard.home, name="tracker-home"),
+    path("search/", search.search_results, name="tracker-search"),
+    path("seen/<str:page>", visits.seen_mark, name="tracker-seen"),
     # Probes; tracker.views.health.ProbeMiddleware answers them before the Host header is checked.
     path("healthz", health.healthz, name="tracker-health"),
     path("readyz", health.readyz, name="tracker-ready"),

@@ -55,6 +55,7 @@ from tracker.models.stakeholders import (
     StatementKind,
     attach_derived_votes,
 )
+from tracker.models.visits import SeenMarker
 from tracker.models.votes import (
     CastChoice,
     Chamber,
@@ -109,6 +110,7 @@ __all__ = [
     "ProvisionKind",
     "ProvisionStatus",
     "SourceStatus",
+    "SeenMarker",
     "SourceType",
     "StaleEditError",
     "Stakeholder",

@@ -58,6 +58,7 @@ class Watch(models.Model):
 
     class Meta:
         ordering = ["user", "-created_at"]
+        verbose_name_plural = "watches"
         constraints = [
             # Exactly one target per watch.
             models.CheckConstraint(

@@ -29,6 +29,15 @@ def timeline(request: HttpRequest) -> HttpResponse:
                     .related_model.objects.filter(pk=wanted[field])
                     .first()
                 )
+        starts, ends = filters.window()
+        if starts is not None:
+            activities = activities.filter(occurred_at__gte=starts)
+        if ends is not None:
+            activities = activities.filter(occurred_at__lt=ends)
+        if wanted["after"] is not None:
+            activities = activities.filter(id__gt=wanted["after"])
+        if wanted["upto"]:
+            activities = activities.filter(id__lte=wanted["upto"])
         if wanted["before"]:
             # Keyset paging: entries older than the last one shown, stable as new ones arrive.
             anchor = Activity.objects.filter(pk=wanted["before"]).values("occurred_at").first()
