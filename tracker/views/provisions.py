@@ -27,6 +27,7 @@ from tracker.models import (
     ProvisionStatus,
     Vote,
 )
+from tracker.views import live
 from tracker.views.access import current_negotiation, permission_needed
 from tracker.views.editing import CONFLICT, add_note, apply_status_change
 from tracker.views.paging import paginate
@@ -79,8 +80,20 @@ def provision_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def provision_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The provision across versions, its status and history, positions and notes. Live: a
+    poll gets the status, history, positions and notes when anything changed (never the forms,
+    so nothing being typed is lost; a stale form is refused with the newer change shown)."""
+    polled = live.is_poll(request)
+    if polled:
+        not_modified, stamp = live.unchanged(request)
+        if not_modified is not None:
+            return not_modified
+    else:
+        stamp = live.latest_activity_id()
     provision = _get_provision(pk)
-    return render(request, "provisions/detail.html", _detail_context(request, provision))
+    context = _detail_context(request, provision) | live.poll_context(request, stamp)
+    template = "provisions/detail.html#live-parts" if polled else "provisions/detail.html"
+    return live.stamped(render(request, template, context), stamp)
 
 
 def _detail_context(request: HttpRequest, provision: Provision, **extra: object) -> dict:

@@ -2,7 +2,7 @@
 from the board, and the projection checked against the roll call."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django import forms
 from django.contrib import messages
@@ -19,9 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from tracker.charts import count_over_time
 from tracker.exports import WHIP_HEADER, csv_response, whip_board_rows
 from tracker.forms import PositionForm
-from tracker.models import Position, Stakeholder, Stance, attach_derived_votes
+from tracker.models import Position, SeenMarker, Stakeholder, Stance, attach_derived_votes
 from tracker.models.validators import validate_recorded_date
 from tracker.models.whip import VoteTarget, VoteTargetLink
+from tracker.views import live
 from tracker.views.access import permission_needed
 from tracker.whip import (
     GROUPS,
@@ -115,9 +116,41 @@ class MemberRow:
     last_day: SafeString
     source: SafeString
     recorded_by: str
+    # One line on the board: party-state and short marks (override, read off a roll call,
+    # stale, new since the last visit); the explanation of each mark is given once, above.
+    party_state: str = ""
+    marks: SafeString = mark_safe("")
+    changed: bool = False
 
 
-def _member_row(call: MemberCall) -> MemberRow:
+DERIVED_MARK = (
+    '<span class="mark-sym">†<span class="visually-hidden"> read off a roll call</span></span>'
+)
+
+
+def _changed_since(call: MemberCall, seen_at: datetime | None) -> bool:
+    if seen_at is None:
+        return False
+    if call.override is not None and call.override.set_at > seen_at:
+        return True
+    return call.position is not None and call.position.recorded_at > seen_at
+
+
+def _marks(call: MemberCall, changed: bool) -> SafeString:
+    marks = []
+    if changed:
+        marks.append('<span class="badge new">new</span>')
+    if call.override is not None:
+        marks.append('<span class="mark">override</span>')
+    elif call.position is not None and call.position.derived_from_vote_id:
+        marks.append(DERIVED_MARK)
+    if call.is_stale:
+        marks.append('<span class="mark stale">stale</span>')
+    # Fixed markup only: no value from staff or a feed goes in.
+    return mark_safe(" " + " ".join(marks) if marks else "")  # noqa: S308
+
+
+def _member_row(call: MemberCall, seen_at: datetime | None = None) -> MemberRow:
     member, position, override = call.member, call.position, call.override
     link = ""
     if position is not None and position.source_url:
@@ -160,6 +193,9 @@ def _member_row(call: MemberCall) -> MemberRow:
         last_day=day or "—",
         source=source,
         recorded_by=call.recorded_by,
+        party_state="-".join(part for part in (member.party, member.state) if part),
+        marks=_marks(call, changed := _changed_since(call, seen_at)),
+        changed=changed,
     )
 
 
@@ -180,6 +216,10 @@ def _derived_note(position: Position | None) -> SafeString:
 # --------------------------------------------------------------------------------------------
 
 
+def _seen_page(target: VoteTarget) -> str:
+    return f"whip-{target.pk}"
+
+
 def _board_context(request: HttpRequest, target: VoteTarget, board: Board) -> dict:
     points = [(point.day, point.yes, point.no) for point in board.history]
     if points and points[-1][0] != board.day:
@@ -193,7 +233,21 @@ def _board_context(request: HttpRequest, target: VoteTarget, board: Board) -> di
         "query": request.GET.urlencode(),
     }
     attach_derived_votes(call.position for call in board.shown)  # issue 14: one query, labels
-    rows = {call.member.pk: _member_row(call) for call in board.shown}
+    marker = SeenMarker.objects.for_page(request.user, _seen_page(target))
+    seen_at = marker.seen_at if marker is not None else None
+    rows = {call.member.pk: _member_row(call, seen_at) for call in board.shown}
+    context["marker"] = marker
+    context["changed_count"] = sum(1 for row in rows.values() if row.changed)
+    context["seen_page"] = _seen_page(target)
+    # The roll calls stances were read off, each with its question: said once, above the board.
+    context["derived_votes"] = sorted(
+        {
+            call.position.derived_from_vote_id: call.position.derived_from_vote
+            for call in board.shown
+            if call.position is not None and call.position.derived_from_vote_id
+        }.values(),
+        key=lambda vote: vote.roll_number or 0,
+    )
     context["columns"] = [
         (key, label, [rows[call.member.pk] for call in calls])
         for (key, label), (_, _, calls) in zip(GROUPS, board.columns, strict=True)
@@ -212,13 +266,28 @@ def whip_target_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def whip_board(request: HttpRequest, pk: int) -> HttpResponse:
+    """The board: the count against the threshold, then each group as a column of names. Live:
+    a poll gets the count and the columns when anything changed, keeping any member form open
+    (hx-preserve), so what is being typed there stays."""
+    polled = live.is_poll(request)
+    if polled:
+        not_modified, stamp = live.unchanged(request)
+        if not_modified is not None:
+            return not_modified
+    else:
+        stamp = live.latest_activity_id()
     target = _get_target(pk)
     board, form = _board_from_request(request, target)
     if board is None:
         template = "whip/board.html#filter-errors" if request.htmx else "whip/board.html"
         return render(request, template, {"target": target, "form": form}, status=400)
-    template = "whip/board.html#board" if request.htmx else "whip/board.html"
-    return render(request, template, _board_context(request, target, board) | {"form": form})
+    if polled:
+        template = "whip/board.html#live-parts"
+    else:
+        template = "whip/board.html#board" if request.htmx else "whip/board.html"
+    context = _board_context(request, target, board) | {"form": form}
+    context |= live.poll_context(request, stamp)
+    return live.stamped(render(request, template, context), stamp)
 
 
 @login_required
@@ -292,9 +361,13 @@ def _after_write(request: HttpRequest, target: VoteTarget, message: str) -> Http
     if not request.htmx:
         messages.success(request, message)
         return redirect(url)
-    # The board comes back whole (as of today, unfiltered) so every count moves at once.
+    # The board comes back whole (as of today, unfiltered) so every count moves at once; the
+    # member keeps the focus in their new place, and the confirmation is announced.
     board = build_board(target)
-    context = _board_context(request, target, board) | {"flash": message}
+    member_pk = int(request.resolver_match.kwargs["member_pk"])
+    context = _board_context(request, target, board) | {"flash": message, "focus_member": member_pk}
+    context |= live.poll_context(request, live.latest_activity_id())
+    context["live_url"] = reverse("tracker-whip-board", args=[target.pk]) + "?live=1"
     return render(request, "whip/board.html#board", context)
 
 

@@ -1,0 +1,225 @@
+"""Built for floor week: the dashboard's status strip and "since your last visit", the timeline's
+times and date ranges, and live pages answered 304 while nothing changed."""
+
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tracker.models import Activity, Provision, SeenMarker, Stakeholder
+from tracker.views.live import etag, latest_activity_id
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+def _note(demo, editor, text: str) -> Activity:
+    provision = Provision.objects.filter(negotiation=demo).order_by("pk").first()
+    return Activity.add_note(provision, text, by=editor)
+
+
+# The status strip --------------------------------------------------------------------------------
+
+
+def test_the_strip_comes_first_with_stage_floor_whip_and_changes(client: Client, editor, demo):
+    client.force_login(editor)
+    body = client.get("/").content.decode()
+    strip = body.index('id="status-strip"')
+    assert strip < body.index("Latest activity") < body.index(demo.summary[:40])
+    for label in ("Stage", "Next on the floor", "Whip count", "Since your last visit"):
+        assert label in body[strip : strip + 4000]
+    assert "first visit" in body  # no marker yet
+
+
+def test_the_strip_reads_the_floor_picture_and_the_open_count(client: Client, editor, demo):
+    """Stage and next step come from where_it_stands; the open count from the whip board."""
+    from tracker.models import Bill, VoteTarget
+
+    bill = Bill.objects.get(bill_type="hr", number=815)
+    Bill.objects.filter(pk=bill.pk).update(stage="passed_house", stage_on="2024-04-20")
+    target = VoteTarget.objects.filter(negotiation=demo).order_by("expected_on").last()
+    VoteTarget.objects.filter(pk=target.pk).update(vote=None)
+    client.force_login(editor)
+    body = client.get("/").content.decode()
+    strip = body[body.index('id="status-strip"') :][:4000]
+    assert "H.R. 815" in strip and "Apr 20, 2024" in strip
+    assert "yes of <strong>" in strip and f"/whip/{target.pk}/" in strip
+
+
+def test_changes_since_the_last_visit_are_counted_and_listed(client: Client, editor, demo):
+    client.force_login(editor)
+    SeenMarker.mark(editor, "dashboard", activity_id=latest_activity_id())
+    first = _note(demo, editor, "Whip office hears Tillis may move")
+    second = _note(demo, editor, "Leader files cloture tonight")
+    body = client.get("/").content.decode()
+    assert "<strong>2</strong> changes" in body
+    marker = SeenMarker.objects.get(user=editor, page="dashboard")
+    link = f"/timeline/?after={marker.activity_id}&amp;upto={second.pk}"
+    assert link in body
+    listed = client.get(link.replace("&amp;", "&")).content.decode()
+    assert first.summary in listed and second.summary in listed
+    assert "What changed since your last visit" in listed
+    older = Activity.objects.filter(pk__lte=marker.activity_id, negotiation=demo).first()
+    assert older.summary not in listed
+
+
+def test_the_page_posts_its_marker_and_a_get_never_moves_it(client: Client, editor, demo):
+    client.force_login(editor)
+    body = client.get("/").content.decode()
+    assert 'class="seen-form"' in body and 'hx-trigger="load"' in body
+    assert not SeenMarker.objects.filter(user=editor).exists()  # the GET wrote nothing
+    stamp = latest_activity_id()
+    response = client.post(
+        reverse("tracker-seen", args=["dashboard"]), {"activity": stamp}, headers=HTMX
+    )
+    assert response.status_code == 204
+    assert SeenMarker.objects.get(user=editor, page="dashboard").activity_id == stamp
+    # Never backwards: an older page posting late does not undo a newer visit.
+    client.post(reverse("tracker-seen", args=["dashboard"]), {"activity": 1}, headers=HTMX)
+    assert SeenMarker.objects.get(user=editor, page="dashboard").activity_id == stamp
+    # Without JavaScript the button posts and comes back to the dashboard.
+    response = client.post(reverse("tracker-seen", args=["dashboard"]), {"activity": stamp})
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    ("page", "activity"), [("dashboard", "x"), ("anything", "1"), ("dashboard", "")]
+)
+def test_a_bad_marker_is_refused(client: Client, editor, demo, page, activity):
+    client.force_login(editor)
+    response = client.post(reverse("tracker-seen", args=[page]), {"activity": activity})
+    assert response.status_code == 400
+    assert client.get(reverse("tracker-seen", args=["dashboard"])).status_code == 405
+
+
+def test_versions_dates_read_on_one_line(client: Client, editor, demo):
+    client.force_login(editor)
+    body = client.get("/").content.decode()
+    assert '<td class="date">Feb 4, 2024</td>' in body
+
+
+# The timeline ------------------------------------------------------------------------------------
+
+
+def test_the_timeline_shows_times(client: Client, editor, demo):
+    client.force_login(editor)
+    with time_machine.travel(
+        datetime(2024, 5, 24, 14, 5, 33, tzinfo=timezone.get_current_timezone())
+    ):
+        _note(demo, editor, "Call with the Leader's office")
+        body = client.get("/timeline/").content.decode()
+    assert "May 24, 14:05" in body  # this year's date, with its time
+
+
+@pytest.mark.parametrize(
+    ("query", "shown", "hidden"),
+    [
+        ({"period": "yesterday"}, ["yesterday", "today"], ["last week"]),
+        ({"period": "today"}, ["today"], ["yesterday", "last week"]),
+        ({"period": "week"}, ["today", "yesterday"], ["last week"]),
+        ({"period": "range", "start": "2024-05-13", "end": "2024-05-14"}, ["last week"], ["today"]),
+        ({"start": "2024-05-13", "end": "2024-05-14"}, ["last week"], ["today"]),
+    ],
+)
+def test_the_timeline_filters_by_date_range(client: Client, editor, demo, query, shown, hidden):
+    tz = timezone.get_current_timezone()
+    provision = Provision.objects.filter(negotiation=demo).order_by("pk").first()
+    # Wednesday May 22, 2024 is "today"; its week began on Monday the 20th.
+    for label, day in (("today", 22), ("yesterday", 21), ("last week", 14)):
+        Activity.objects.create(
+            negotiation=demo,
+            kind="note",
+            provision=provision,
+            summary=f"marker {label}",
+            occurred_at=datetime(2024, 5, day, 10, 0, tzinfo=tz),
+        )
+    client.force_login(editor)
+    with time_machine.travel(datetime(2024, 5, 22, 18, 0, tzinfo=tz)):
+        body = client.get("/timeline/", query).content.decode()
+    for label in shown:
+        assert f"marker {label}" in body, (query, label)
+    for label in hidden:
+        assert f"marker {label}" not in body, (query, label)
+
+
+def test_a_range_ending_before_it_starts_is_a_400(client: Client, editor, demo):
+    client.force_login(editor)
+    response = client.get("/timeline/", {"start": "2024-05-14", "end": "2024-05-13"})
+    assert response.status_code == 400
+
+
+# Live pages --------------------------------------------------------------------------------------
+
+
+def _live_pages(demo) -> list[str]:
+    from tracker.models import VoteTarget
+
+    provision = Provision.objects.filter(negotiation=demo).order_by("pk").first()
+    target = VoteTarget.objects.filter(negotiation=demo).first()
+    return ["/", f"/provisions/{provision.pk}/", f"/whip/{target.pk}/"]
+
+
+def test_an_idle_poll_is_a_304_with_one_query_of_its_own(client: Client, editor, demo):
+    client.force_login(editor)
+    client.get("/")  # the session's first request does one-off checks
+    stamp = latest_activity_id()
+    for url in _live_pages(demo):
+        page = client.get(url)
+        assert page["ETag"] == etag(stamp)
+        # The baseline: what any request of this user costs before the view runs.
+        with CaptureQueriesContext(connection) as baseline:
+            client.get(reverse("tracker-health"))
+        with CaptureQueriesContext(connection) as polled:
+            response = client.get(f"{url}?live=1", headers={**HTMX, "If-None-Match": etag(stamp)})
+        assert response.status_code == 304, url
+        assert response.content == b""
+        own = [q["sql"] for q in polled.captured_queries if "tracker_activity" in q["sql"]]
+        assert len(own) == 1 and "MAX" in own[0].upper(), (url, own)
+        assert len(polled) <= len(baseline) + 4, (url, len(polled), len(baseline))
+
+
+def test_a_poll_after_a_change_brings_the_moved_parts(client: Client, editor, demo):
+    client.force_login(editor)
+    stamp = latest_activity_id()
+    pages = _live_pages(demo)
+    note = _note(demo, editor, "Colleague: the Leader has the votes")
+    senator = Stakeholder.objects.get(slug="lisa-murkowski")
+    expected = {
+        pages[0]: ['id="status-strip"', 'id="latest-activity"', note.summary],
+        pages[1]: ['id="current-status"', 'id="status-history"', 'id="provision-notes"'],
+        pages[2]: ['id="whip-count"', 'id="whip-columns"', f'id="member-{senator.pk}"'],
+    }
+    for url, parts in expected.items():
+        response = client.get(f"{url}?live=1", headers={**HTMX, "If-None-Match": etag(stamp)})
+        assert response.status_code == 200, url
+        assert response["ETag"] == etag(note.pk)
+        body = response.content.decode()
+        assert "<html" not in body and 'hx-swap-oob="true"' in body
+        assert (
+            f'hx-headers=\'{{"If-None-Match": "\\u0022activity\\u002D{note.pk}\\u0022"}}\'' in body
+        )
+        for part in parts:
+            assert part in body, (url, part)
+        # Nothing a user may be typing into comes back: no form is swapped by a poll.
+        assert "<textarea" not in body and 'name="status"' not in body, url
+
+
+def test_a_poll_without_htmx_gets_the_page(client: Client, editor, demo):
+    client.force_login(editor)
+    response = client.get("/?live=1")
+    assert response.status_code == 200 and b"<html" in response.content
+
+
+def test_a_week_old_marker_counts_everything_since(client: Client, editor, demo):
+    client.force_login(editor)
+    marker = SeenMarker.mark(editor, "dashboard", activity_id=latest_activity_id())
+    SeenMarker.objects.filter(pk=marker.pk).update(seen_at=timezone.now() - timedelta(days=7))
+    for n in range(3):
+        _note(demo, editor, f"note {n}")
+    assert "<strong>3</strong> changes" in client.get("/").content.decode()
