@@ -205,7 +205,7 @@ def test_two_concurrent_changes_from_the_same_revision_make_exactly_one(demo) ->
     roles.ensure_roles()
     alice = make_user("alice", role=roles.EDITOR)
     bob = make_user("bob", role=roles.EDITOR)
-    provision = Provision.objects.filter(negotiation=demo, status="in_text").order_by("pk").first()
+    provision = make_provision(demo, title="A line still in the text", status="in_text")
     barrier = threading.Barrier(2)
     results: dict[str, int] = {}
 
