@@ -79,9 +79,12 @@ def _wait_out_a_reload(page) -> None:
 def test_the_status_chosen_on_a_list_row_is_the_one_saved(browser, staff, how: str) -> None:
     dropped = Provision.objects.filter(status="dropped").order_by("title").first()
     page = _log_in(browser, staff, "eddie")
+    page.goto(f"{staff}/provisions/?sort=title")
     page.evaluate("window.loadMarker = 'the list as loaded'")
     row = page.locator(f"#provision-row-{dropped.pk}")
+    row.get_by_role("link", name="Change status").click()  # the form opens on demand
     select = row.locator("select[name=status]")
+    select.wait_for()
 
     if how == "mouse":
         select.select_option("in_negotiation")
@@ -93,7 +96,11 @@ def test_the_status_chosen_on_a_list_row_is_the_one_saved(browser, staff, how: s
 
     assert select.input_value() == "in_negotiation"  # the list did not reload under it
     row.locator("button[type=submit]").click()
-    page.locator(f"#provision-row-{dropped.pk}").get_by_text("In negotiation").wait_for()
+    confirmation = row.get_by_role("status")
+    confirmation.get_by_text("is now In negotiation").wait_for()
+    assert confirmation.get_by_role("button", name="Undo").count() == 1
+    # Focus stays on the row that changed, so the keyboard user is where they were.
+    assert page.evaluate("document.activeElement.closest('tr').id") == f"provision-row-{dropped.pk}"
     dropped.refresh_from_db()
     assert dropped.status == "in_negotiation"
     change = Activity.objects.get(provision=dropped, kind=ActivityKind.STATUS_CHANGE)

@@ -223,3 +223,102 @@ def test_a_week_old_marker_counts_everything_since(client: Client, editor, demo)
     for n in range(3):
         _note(demo, editor, f"note {n}")
     assert "<strong>3</strong> changes" in client.get("/").content.decode()
+
+
+# The provisions list -----------------------------------------------------------------------------
+
+
+def test_the_list_reads_latest_amount_change_and_last_status_change(client: Client, editor, demo):
+    ukraine = Provision.objects.get(slug="ukraine")
+    ukraine.set_amount(
+        ukraine.lines.order_by("version__dated").last().version, 61_000_000_000, by=editor
+    )
+    client.force_login(editor)
+    body = client.get("/provisions/", {"q": "Ukraine (military"}).content.decode()
+    row = body[body.index(f'id="provision-row-{ukraine.pk}"') :][:3000]
+    assert "$61B" in row  # the latest amount, as staff read it
+    assert 'class="change small"' in row  # and its change from the version before
+    assert "Change status" in row and "<select" not in row  # editing opens on demand
+
+
+def test_the_list_is_sorted_by_the_latest_change_by_default(client: Client, editor, demo):
+    dropped = Provision.objects.filter(negotiation=demo, status="dropped").order_by("title").last()
+    dropped.change_status("proposed", by=editor)
+    client.force_login(editor)
+    body = client.get("/provisions/").content.decode()
+    first_row = body.index("provision-row-")
+    assert body[first_row : first_row + 40].startswith(f"provision-row-{dropped.pk}")
+
+
+def test_a_row_opens_its_status_form_on_demand(client: Client, editor, viewer, demo):
+    provision = Provision.objects.filter(negotiation=demo, status="dropped").first()
+    url = reverse("tracker-provision-status", args=[provision.pk])
+    client.force_login(editor)
+    fragment = client.get(url, headers=HTMX).content.decode()
+    assert "<html" not in fragment and f'id="provision-row-{provision.pk}"' in fragment
+    assert 'name="status"' in fragment and 'value="" ' not in fragment.split("Choose")[0][-5:]
+    # Without JavaScript the link leads to the provision's page, where the form is.
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(
+        f"/provisions/{provision.pk}/"
+    )
+    client.force_login(viewer)
+    assert client.get(url, headers=HTMX).status_code == 403
+
+
+def test_a_change_from_a_row_is_confirmed_with_undo_and_undone(client: Client, editor, demo):
+    provision = Provision.objects.filter(negotiation=demo, status="dropped").first()
+    url = reverse("tracker-provision-status", args=[provision.pk])
+    client.force_login(editor)
+    response = client.post(
+        url,
+        {"status": "proposed", "revision": provision.revision, "shown_in": "row"},
+        headers=HTMX,
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'role="status"' in body and "is now Proposed" in body and ">Undo</button>" in body
+    assert "autofocus" in body  # focus stays on the row
+    assert 'id="status-counts" class="status-counts" hx-swap-oob="true"' in body  # counts move
+    provision.refresh_from_db()
+    undone = client.post(
+        url,
+        {"undo": "1", "status": "dropped", "revision": provision.revision, "shown_in": "row"},
+        headers=HTMX,
+    )
+    assert undone.status_code == 200 and "Undone:" in undone.content.decode()
+    provision.refresh_from_db()
+    assert provision.status == "dropped"
+
+
+def test_undo_is_refused_for_someone_elses_change(client: Client, editor, demo, groups):
+    from tests.factories import make_user
+    from tracker import roles
+
+    other = make_user("olive", role=roles.EDITOR)
+    provision = Provision.objects.filter(negotiation=demo, status="dropped").first()
+    provision.change_status("proposed", by=other)
+    provision.refresh_from_db()
+    client.force_login(editor)
+    response = client.post(
+        reverse("tracker-provision-status", args=[provision.pk]),
+        {"undo": "1", "status": "dropped", "revision": provision.revision, "shown_in": "row"},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    provision.refresh_from_db()
+    assert provision.status == "proposed"
+
+
+def test_undo_puts_back_a_move_the_workflow_has_no_way_back_for(editor, demo):
+    from tracker.models import TransitionNotAllowed
+
+    provision = Provision.objects.filter(negotiation=demo, status="dropped").first()
+    for status in ("in_negotiation", "agreed_in_principle", "in_text"):
+        provision.change_status(status, by=editor)
+    with pytest.raises(TransitionNotAllowed):
+        provision.change_status("agreed_in_principle", by=editor)  # not a workflow move
+    provision.undo_status_change(
+        by=editor, based_on_revision=provision.revision, within=timedelta(seconds=20)
+    )
+    assert provision.status == "agreed_in_principle"

@@ -27,10 +27,10 @@ MAX_ID = 2**63 - 1
 
 
 PROVISION_SORTS = {
+    "-updated_at": ("-updated_at", "Recently changed"),
     "title": ("title", "Title"),
     "status": ("status", "Status"),
     "category": ("category", "Category"),
-    "-updated_at": ("-updated_at", "Recently changed"),
 }
 
 

@@ -1,7 +1,7 @@
 """The one status-change path for provisions and demands: a fixed workflow of allowed moves,
 and no lost update (an edit says which revision it was based on)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
@@ -120,6 +120,35 @@ class WorkflowMixin:
         actor, source, from_value, to_value = latest
         is_feed = actor is None and source not in ("", "system")
         return from_value if is_feed and to_value == self.status else ""  # type: ignore[attr-defined]
+
+    @transaction.atomic
+    def undo_status_change(
+        self, *, by: AbstractBaseUser, based_on_revision: int, within: timedelta
+    ) -> Activity:
+        """Put back the status `by` changed this item from, if theirs is still the latest change
+        (the revision says nobody moved it since) and was made within `within`. The workflow may
+        not allow that move otherwise (In text back to Agreed in principle), so it is allowed
+        here once, and recorded like any change."""
+        subject = dict(list(self.status_change_subject().items())[:1])
+        latest = (
+            Activity.objects.filter(kind=self.STATUS_CHANGE_KIND, **subject)
+            .order_by("-occurred_at", "-id")
+            .first()
+        )
+        if (
+            latest is None
+            or latest.actor_id != by.pk
+            or latest.to_value != self.status  # type: ignore[attr-defined]
+            or latest.occurred_at < timezone.now() - within
+        ):
+            raise TransitionNotAllowed("Only your own latest change can be undone, for a while.")
+        return self.change_status(
+            latest.from_value,
+            by=by,
+            note="Undone",
+            based_on_revision=based_on_revision,
+            also_allowed=latest.from_value,
+        )
 
     @transaction.atomic
     def change_status(

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -6,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from tracker.forms import (
     PROVISION_SORTS,
@@ -25,15 +27,21 @@ from tracker.models import (
     Position,
     Provision,
     ProvisionStatus,
+    StaleEditError,
+    TransitionNotAllowed,
+    VersionLine,
     Vote,
 )
 from tracker.views import live
 from tracker.views.access import current_negotiation, permission_needed
-from tracker.views.editing import CONFLICT, add_note, apply_status_change
+from tracker.views.editing import CHANGED, CONFLICT, INVALID, add_note, apply_status_change
 from tracker.views.paging import paginate
 
 PAGE_SIZE = 25
 HISTORY_SHOWN = 20
+DEFAULT_SORT = "-updated_at"
+# How long the confirmation after a status change offers to undo it.
+UNDO_WINDOW = timedelta(seconds=20)
 
 
 def _get_provision(pk: int) -> Provision:
@@ -48,7 +56,7 @@ def provision_list(request: HttpRequest) -> HttpResponse:
     negotiation = current_negotiation()
     filters = ProvisionFilterForm(request.GET or None)
     provisions = Provision.objects.filter(negotiation=negotiation).select_related("owner")
-    sort = "title"
+    sort = DEFAULT_SORT
     if filters.is_valid():
         wanted = filters.cleaned_data
         if wanted["q"]:
@@ -62,6 +70,7 @@ def provision_list(request: HttpRequest) -> HttpResponse:
             provisions = provisions.filter(owner=wanted["owner"])
         sort = wanted["sort"] or sort
     page, query = paginate(request, provisions.order_by(PROVISION_SORTS[sort][0], "pk"), PAGE_SIZE)
+    _attach_latest(list(page))
     template = "provisions/list.html#results" if request.htmx else "provisions/list.html"
     return render(
         request,
@@ -76,6 +85,39 @@ def provision_list(request: HttpRequest) -> HttpResponse:
         },
         status=400 if filters.errors else 200,
     )
+
+
+def _attach_latest(provisions: list[Provision]) -> None:
+    """Each listed provision's latest amount and its change from the version before, and its
+    latest status change (when, by whom): two queries for the page, whatever its size."""
+    ids = [provision.pk for provision in provisions]
+    amounts: dict[int, list[int]] = {pk: [] for pk in ids}
+    for provision_id, amount in (
+        VersionLine.objects.filter(provision__in=ids, amount__isnull=False)
+        .order_by("version__dated", "version_id")
+        .values_list("provision_id", "amount")
+    ):
+        amounts[provision_id].append(amount)
+    changes: dict[int, Activity] = {}
+    for change in (
+        Activity.objects.filter(provision__in=ids, kind=ActivityKind.STATUS_CHANGE)
+        .select_related("actor")
+        .only(
+            "provision_id",
+            "occurred_at",
+            "actor__username",
+            "actor__first_name",
+            "actor__last_name",
+            "source",
+        )
+        .order_by("-occurred_at", "-id")
+    ):
+        changes.setdefault(change.provision_id, change)
+    for provision in provisions:
+        figures = amounts[provision.pk]
+        provision.latest_amount = figures[-1] if figures else None
+        provision.amount_change = figures[-1] - figures[-2] if len(figures) > 1 else None
+        provision.last_change = changes.get(provision.pk)
 
 
 @login_required
@@ -140,16 +182,28 @@ def _detail_context(request: HttpRequest, provision: Provision, **extra: object)
 
 
 @permission_needed("tracker.change_provision", "change a provision's status")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def provision_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a provision's status from its row in the list or from its page.
 
-    The form carries the revision it was based on: a submit based on an older revision is
-    refused (409) with the newer change shown and the user's input kept, ready to resubmit.
+    A GET opens the change in the list's row (with HTMX; without it, the provision's page,
+    where the form is). The form carries the revision it was based on: a submit based on an
+    older revision is refused (409) with the newer change shown and the user's input kept,
+    ready to resubmit. After a change made from a row, the row says so with an Undo that puts
+    the old status back for UNDO_WINDOW.
     """
     provision = _get_provision(pk)
+    if request.method == "GET":
+        if not request.htmx:
+            return redirect(provision.get_absolute_url() + "#status-heading")
+        _attach_latest([provision])
+        context = {"provision": provision, "can_change": True, "editing": True}
+        return TemplateResponse(request, "provisions/list.html#row", context)
     form = StatusChangeForm(request.POST, status_choices=ProvisionStatus.choices)
-    status = apply_status_change(provision, form, by=request.user)
+    if "undo" in request.POST:
+        status = _undo_status_change(provision, form, by=request.user)
+    else:
+        status = apply_status_change(provision, form, by=request.user)
     conflict = None
     if status == CONFLICT:
         provision = _get_provision(pk)
@@ -164,6 +218,7 @@ def provision_status(request: HttpRequest, pk: int) -> HttpResponse:
     if status == 200:
         form = None  # a fresh form for the next change
     if request.POST.get("shown_in") == "row":
+        _attach_latest([provision])
         return TemplateResponse(
             request,
             "provisions/list.html#status-changed-row",
@@ -172,6 +227,11 @@ def provision_status(request: HttpRequest, pk: int) -> HttpResponse:
                 "form": form,
                 "conflict": conflict,
                 "can_change": True,
+                # Still open after a refusal; closed, with the confirmation, once saved.
+                "editing": status != 200,
+                "just_changed": provision.last_change if status == 200 else None,
+                "undone": "undo" in request.POST and status == 200,
+                "undo_seconds": int(UNDO_WINDOW.total_seconds()),
                 "status_counts": Provision.objects.filter(
                     negotiation_id=provision.negotiation_id
                 ).status_counts(),
@@ -183,6 +243,23 @@ def provision_status(request: HttpRequest, pk: int) -> HttpResponse:
     return TemplateResponse(
         request, "provisions/detail.html#status-changed", context, status=status
     )
+
+
+def _undo_status_change(provision: Provision, form: StatusChangeForm, *, by: object) -> int:
+    """Undo the user's own status change just made from a row: 200, 409 if someone moved it
+    since, 422 if it cannot be undone any more."""
+    revision = form["revision"].value()
+    if not str(revision or "").isdigit():
+        form.add_error(None, "This form is out of date or damaged: reload the page.")
+        return INVALID
+    try:
+        provision.undo_status_change(by=by, based_on_revision=int(revision), within=UNDO_WINDOW)
+    except StaleEditError:
+        return CONFLICT
+    except TransitionNotAllowed as refused:
+        form.add_error(None, str(refused))
+        return INVALID
+    return CHANGED
 
 
 def _latest_status_change(provision: Provision) -> Activity | None:
