@@ -67,3 +67,17 @@
     expireUndos(event.detail.elt.parentNode || document);
   });
 })();
+
+// A table wider than its box scrolls inside it; keyboard users reach it with Tab (axe:
+// scrollable-region-focusable).
+(function () {
+  "use strict";
+  function focusableScrollers() {
+    document.querySelectorAll("table.grid, .table-scroll").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1 && !box.hasAttribute("tabindex")) box.tabIndex = 0;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", focusableScrollers);
+  document.addEventListener("htmx:afterSettle", focusableScrollers);
+  window.addEventListener("resize", focusableScrollers);
+})();

@@ -60,6 +60,8 @@ class DigestPreferenceForm(forms.ModelForm):
             "weekday": "Day (weekly digests)",
             "send_empty": "Send a digest even when nothing changed",
         }
+        # The labels say it all; the models' help texts only repeated them.
+        help_texts = {"hour": "", "weekday": "", "send_empty": ""}
 
 
 @login_required

@@ -30,7 +30,20 @@ def position_grid(request: HttpRequest) -> HttpResponse:
     grid = build_position_grid(negotiation, **wanted)
     template = "positions/grid.html#grid" if request.htmx else "positions/grid.html"
     context = {"filters": filters, **wanted, "query": request.GET.urlencode(), **grid}
+    context["tallies"] = _tallies(grid["rows"], len(grid["columns"]))
     return render(request, template, context, status=400 if filters.errors else 200)
+
+
+def _tallies(rows: list, width: int) -> list[tuple[int, int]]:
+    """(support, oppose) per column, firm and leaning together, from the cells shown."""
+    tallies = [[0, 0] for _ in range(width)]
+    for row in rows:
+        for index, cell in enumerate(row.cells):
+            if cell.stance in ("firm_support", "lean_support"):
+                tallies[index][0] += 1
+            elif cell.stance in ("firm_oppose", "lean_oppose"):
+                tallies[index][1] += 1
+    return [(support, oppose) for support, oppose in tallies]
 
 
 @login_required
