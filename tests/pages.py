@@ -47,4 +47,6 @@ def staff_pages(demo: Negotiation) -> list[str]:
         "/digests/preferences/",
         "/digests/preview",
         "/digests/preview/email.html",
+        "/search/?q=Ukraine+aid",
+        "/search/?q=H.R.+815",
     ]

@@ -13,7 +13,7 @@ from tests.factories import make_user
 from tests.pages import ARTIFACTS
 from tracker import roles
 from tracker.demo import load_demo
-from tracker.models import Position, Provision, Stakeholder
+from tracker.models import Position, Provision, SeenMarker, Stakeholder
 from tracker.models.whip import VoteTarget
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -166,6 +166,8 @@ def test_a_colleagues_change_shows_up_within_10_seconds(browser, floor) -> None:
 
     dashboard = context.new_page()
     dashboard.goto(floor["base"] + "/")
+    dashboard.wait_for_load_state("networkidle")  # the page has posted its "seen" marker
+    assert SeenMarker.objects.filter(user=floor["editor"], page="dashboard").exists()
     Provision.objects.get(pk=provision.pk).change_status("in_negotiation", by=colleague)
     expect(dashboard.locator("#latest-activity")).to_contain_text(
         "Proposed → In negotiation", timeout=10_000

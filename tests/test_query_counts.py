@@ -52,6 +52,8 @@ def _pages(negotiation: Negotiation) -> dict[str, str]:
         "bill": reverse("tracker-bill-detail", args=[bill.pk]),
         "votes": reverse("tracker-vote-list"),
         "vote": reverse("tracker-vote-detail", args=[roll_call.pk]),
+        "search": reverse("tracker-search") + "?q=senate+border",
+        "search by bill number": reverse("tracker-search") + "?q=H.R.+1",
     }
 
 

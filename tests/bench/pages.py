@@ -60,7 +60,20 @@ def pages(negotiation: Negotiation) -> dict[str, str]:
         "votes": reverse("tracker-vote-list"),
         "House vote detail (every cast)": reverse("tracker-vote-detail", args=[house_vote.pk]),
         "bill detail": reverse("tracker-bill-detail", args=[bill.pk]),
+        "search": reverse("tracker-search") + "?q=senate+border",
     }
+
+
+def idle_poll(client: Client, url: str) -> tuple[int, int, float]:
+    """A live page's idle poll (nothing changed since its stamp): status, queries, ms."""
+    from tracker.views.live import etag, latest_activity_id
+
+    headers = {"HX-Request": "true", "If-None-Match": etag(latest_activity_id())}
+    with CaptureQueriesContext(connection) as captured:
+        started = time.perf_counter()
+        response = client.get(f"{url}?live=1", headers=headers)
+        elapsed = (time.perf_counter() - started) * 1000
+    return response.status_code, len(captured), elapsed
 
 
 def _free_port() -> int:
@@ -109,6 +122,14 @@ def main() -> None:
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code == 200, url
         query_counts[name] = len(captured)
+
+    for name in ("dashboard", "provision detail"):
+        runs = [idle_poll(client, urls[name]) for _ in range(args.runs)]
+        status, queries, _ = runs[-1]
+        print(
+            f"idle poll of {name}: {status}, {queries} queries in all (one of its own), "
+            f"median {statistics.median(ms for _, _, ms in runs):.2f} ms in-process"
+        )
 
     port = _free_port()
     env = os.environ | {"CURRENT_NEGOTIATION": SCALE_SLUG, "DEBUG": "true"}

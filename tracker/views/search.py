@@ -15,6 +15,8 @@ def search_results(request: HttpRequest) -> HttpResponse:
     """Results as a page (Enter, or without JavaScript) or, as staff type in the header's box,
     as the panel under it."""
     query = request.GET.get("q", "")[:MAX_QUERY]
+    if request.htmx and not query.strip():
+        return HttpResponse("")  # the box was emptied: the panel closes
     results = search(query, current_negotiation())
     template = "search/results.html#panel" if request.htmx else "search/results.html"
     return render(request, template, {"results": results, "query": results.query})
