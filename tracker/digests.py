@@ -5,6 +5,7 @@ digest up to the scheduled moment of the current period (not "now"), so a retry 
 digest and a skipped or failed one leaves its changes for the next.
 """
 
+import contextlib
 import itertools
 import logging
 import smtplib
@@ -19,9 +20,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import get_connection
 from django.core.validators import validate_email
-from django.db import models, transaction
-from django.db.models import F, Q
+from django.db import connection, models, transaction
+from django.db.models import Max, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -124,22 +126,34 @@ def _one_period_before(preference: DigestPreference, until: datetime) -> datetim
 def digest_start(user: AbstractBaseUser, preference: DigestPreference, until: datetime) -> datetime:
     """Where the next digest starts: the end of the last sent one; before any was sent, the
     start of the first one tried (so a failed first digest loses nothing); else a period back."""
-    history = DigestDelivery.objects.filter(user=user, covers_until__lte=until)
-    last_sent = (
-        history.filter(status=DeliveryStatus.SENT)
-        .order_by("-covers_until")
-        .values_list("covers_until", flat=True)
-        .first()
-    )
-    if last_sent:
-        return last_sent
-    first_tried = (
-        history.exclude(covers_from=None)
-        .order_by("covers_from")
-        .values_list("covers_from", flat=True)
-        .first()
-    )
-    return first_tried or _one_period_before(preference, until)
+    return digest_starts({user.pk: (preference, until)})[user.pk]
+
+
+def digest_starts(
+    wanted: Mapping[int, tuple[DigestPreference, datetime]],
+) -> dict[int, datetime]:
+    """`digest_start` for many users at once, by user id: one query per distinct `until`."""
+    starts: dict[int, datetime] = {}
+    by_until: dict[datetime, list[int]] = defaultdict(list)
+    for user_id, (_, until) in wanted.items():
+        by_until[until].append(user_id)
+    for until, user_ids in by_until.items():
+        history = (
+            DigestDelivery.objects.filter(user_id__in=user_ids, covers_until__lte=until)
+            .order_by()
+            .values_list("user_id")
+            .annotate(
+                last_sent=Max("covers_until", filter=Q(status=DeliveryStatus.SENT)),
+                first_tried=Min("covers_from"),
+            )
+        )
+        starts.update(
+            (user_id, last_sent or first_tried) for user_id, last_sent, first_tried in history
+        )
+    for user_id, (preference, until) in wanted.items():
+        if starts.get(user_id) is None:
+            starts[user_id] = _one_period_before(preference, until)
+    return starts
 
 
 # --- Watching and preferences --------------------------------------------------------------
@@ -258,9 +272,13 @@ class DigestEntry:
     is_confirmed: bool
 
 
-@dataclass
+@dataclass(eq=False)
 class DigestSection:
-    """The changes on one item (or the negotiation as a whole), newest first, capped."""
+    """The changes on one item (or the negotiation as a whole), newest first, capped.
+
+    Digests built together share one object for the same section (same item, count and
+    entries shown), so compared and rendered by identity.
+    """
 
     kind: str
     title: str
@@ -368,6 +386,20 @@ WATCHABLE_SUBJECTS = ["provision", "demand", "stakeholder"]
 # Users whose digests are built together: they share one query placing the changes and one
 # fetch of the rows shown, which is where the time went when each user fetched their own.
 BATCH_SIZE = 100
+# Digests claimed in one statement and one commit, just before they are sent. A worker that
+# dies mid-send leaves at most this many claimed and unsent: given up, their changes wait for
+# the next digest (never sent twice).
+CLAIMED_TOGETHER = 10
+# What sending a claimed digest records on its delivery.
+RESULT_FIELDS = [
+    "status",
+    "error",
+    "covers_from",
+    "change_count",
+    "retry_at",
+    "sent_at",
+    "message_id",
+]
 # Ids per `pk IN (...)` query, within every backend's limit on query parameters.
 FETCH_CHUNK = 900
 
@@ -498,6 +530,9 @@ class _SharedParts:
     sections: dict[tuple[str, int | None], tuple[str, str, str]] = field(default_factory=dict)
     negotiations: dict[int | None, tuple[str, str]] = field(default_factory=dict)
     entries: dict[tuple[int, str], DigestEntry] = field(default_factory=dict)
+    digest_sections: dict[tuple[SectionKey, int, tuple[int, ...]], DigestSection] = field(
+        default_factory=dict
+    )
 
     def fetch(self, ids: set[int]) -> None:
         missing = sorted(ids - self.rows.keys())
@@ -554,6 +589,23 @@ class _SharedParts:
             )
         return self.sections[kind, pk]
 
+    def digest_section(
+        self, key: SectionKey, total: int, activity_ids: tuple[int, ...]
+    ) -> DigestSection:
+        """The section listing these changes, made once for every digest that shows it."""
+        if (key, total, activity_ids) not in self.digest_sections:
+            _, kind, pk = key
+            title, url, more_url = self.section(kind, pk)
+            self.digest_sections[key, total, activity_ids] = DigestSection(
+                kind=kind,
+                title=title,
+                url=url,
+                more_url=more_url,
+                total=total,
+                entries=[self.entry(activity_id, url) for activity_id in activity_ids],
+            )
+        return self.digest_sections[key, total, activity_ids]
+
     def entry(self, activity_id: int, url: str) -> DigestEntry:
         if (activity_id, url) not in self.entries:
             self.entries[activity_id, url] = DigestEntry(**self.rows[activity_id], url=url)
@@ -566,25 +618,21 @@ def _assemble(
     totals: Counter[SectionKey],
     shown: list[tuple[int, SectionKey]],
 ) -> list[NegotiationGroup]:
-    groups: dict[int | None, NegotiationGroup] = {}
-    sections: dict[SectionKey, DigestSection] = {}
+    listed: dict[SectionKey, list[int]] = {}
     # Ranks are newest first, so groups and sections are ordered by their latest change.
     for rank, key in shown:
         activity_id = index.ids[rank]
-        if activity_id not in shared.rows:  # deleted since it was placed
-            continue
-        negotiation_id, kind, pk = key
+        if activity_id in shared.rows:  # else deleted since it was placed
+            listed.setdefault(key, []).append(activity_id)
+    groups: dict[int | None, NegotiationGroup] = {}
+    for key, activity_ids in listed.items():
+        negotiation_id = key[0]
         if negotiation_id not in groups:
             name, url = shared.negotiation(negotiation_id)
             groups[negotiation_id] = NegotiationGroup(name=name, url=url)
-        section = sections.get(key)
-        if section is None:
-            title, url, more_url = shared.section(kind, pk)
-            section = sections[key] = DigestSection(
-                kind=kind, title=title, url=url, more_url=more_url, total=totals[key]
-            )
-            groups[negotiation_id].sections.append(section)
-        section.entries.append(shared.entry(activity_id, section.url))
+        groups[negotiation_id].sections.append(
+            shared.digest_section(key, totals[key], tuple(activity_ids))
+        )
     return list(groups.values())
 
 
@@ -596,20 +644,28 @@ def build_digests(
     cap: int = SECTION_CAP,
     batch_size: int = BATCH_SIZE,
     preferences: Mapping[int, DigestPreference] | None = None,
+    starts: Mapping[int, datetime] | None = None,
 ) -> Iterator[Digest]:
     """The digests of many users for the changes recorded up to `until` (exclusive), in the
     users' order; builds, never sends.
 
-    Per batch of users: one query each for their preferences and watches, one query placing
-    and counting the changes per distinct start (one when `since` is given), then one fetch
-    of the full rows shown that are not already built; entries are shared between digests.
-    `preferences` (by user id) are used as given instead of read.
+    Per batch of users: one query each for their preferences, watches and where each digest
+    starts, one query placing and counting the changes per distinct start (one when `since`
+    is given), then one fetch of the full rows shown that are not already built; entries are
+    shared between digests. `preferences` and `starts` (by user id) are used as given instead
+    of read.
     """
     shared = _SharedParts()
     users = iter(users)
     while batch := list(itertools.islice(users, batch_size)):
         yield from _build_batch(
-            batch, until=until, since=since, cap=cap, shared=shared, known=preferences or {}
+            batch,
+            until=until,
+            since=since,
+            cap=cap,
+            shared=shared,
+            known=preferences or {},
+            known_starts=starts or {},
         )
 
 
@@ -621,6 +677,7 @@ def _build_batch(
     cap: int,
     shared: _SharedParts,
     known: Mapping[int, DigestPreference],
+    known_starts: Mapping[int, datetime],
 ) -> list[Digest]:
     preferences = {user.pk: known[user.pk] for user in users if user.pk in known}
     if len(preferences) < len(users):
@@ -643,7 +700,15 @@ def _build_batch(
         keys[user_id].update(
             (kind, pk) for kind, pk in zip(WatchKind.values, targets, strict=True) if pk is not None
         )
-    starts = {user.pk: since or digest_start(user, preferences[user.pk], until) for user in users}
+    if since is not None:
+        starts = {user.pk: since for user in users}
+    else:
+        starts = {user.pk: known_starts[user.pk] for user in users if user.pk in known_starts}
+        starts.update(
+            digest_starts(
+                {user.pk: (preferences[user.pk], until) for user in users if user.pk not in starts}
+            )
+        )
     placed: dict[int, tuple[_ChangeIndex, Counter[SectionKey], list[tuple[int, SectionKey]]]] = {}
     for start in set(starts.values()):
         sharing = [user.pk for user in users if starts[user.pk] == start]
@@ -715,14 +780,18 @@ def unsubscribe(user: AbstractBaseUser) -> DigestPreference:
     return preference
 
 
-def digest_message(digest: Digest) -> "emails.EmailMultiAlternatives":
-    """The email for a digest, with its one-click unsubscribe link; the preview shows this too."""
+def digest_message(
+    digest: Digest, *, rendered: dict[tuple[object, ...], str] | None = None
+) -> "emails.EmailMultiAlternatives":
+    """The email for a digest, with its one-click unsubscribe link; the preview shows this too.
+    Digests rendered with the same `rendered` share the rendering of the sections they share."""
     return emails.digest(
         digest,
         unsubscribe_url=absolute_url(
             reverse("tracker-digest-unsubscribe", args=[unsubscribe_token(digest.user)])
         ),
         preferences_url=absolute_url(reverse("tracker-digest-preferences")),
+        rendered=rendered,
     )
 
 
@@ -732,9 +801,9 @@ def digest_message(digest: Digest) -> "emails.EmailMultiAlternatives":
 @dataclass(frozen=True)
 class DueDigest:
     user_id: int
-    username: str
     period: str
     until: datetime
+    username: str = ""
 
 
 @dataclass(frozen=True)
@@ -792,7 +861,7 @@ def due_digests(
         )
         if delivery is None or waiting:
             due.append(
-                DueDigest(user_id, preference.user.get_username(), period.key, period.ends_at)
+                DueDigest(user_id, period.key, period.ends_at, preference.user.get_username())
             )
     return due
 
@@ -832,82 +901,298 @@ def _address_problem(user: AbstractBaseUser) -> str:
     return ""
 
 
-def _finish(delivery: DigestDelivery, status: str, **fields: object) -> None:
-    DigestDelivery.objects.filter(pk=delivery.pk).update(status=status, **fields)
+def _record(deliveries: list[DigestDelivery]) -> None:
+    """Store the results `_send_claimed` set on the deliveries, in one statement."""
+    if not deliveries:
+        return
+    fields = [DigestDelivery._meta.get_field(name) for name in RESULT_FIELDS]
+    assignments = ", ".join(f"{connection.ops.quote_name(field.column)} = %s" for field in fields)
+    with connection.cursor() as cursor:
+        # One statement run for every row: bulk_update()'s CASE per field and row costs more
+        # to build than the rows cost to write.
+        cursor.executemany(
+            f"UPDATE {connection.ops.quote_name(DigestDelivery._meta.db_table)}"  # noqa: S608 - our table and columns
+            f" SET {assignments} WHERE id = %s",
+            [
+                [
+                    field.get_db_prep_save(getattr(delivery, field.attname), connection)
+                    for field in fields
+                ]
+                + [delivery.pk]
+                for delivery in deliveries
+            ],
+        )
 
 
 def send_digest(
     user_id: int, *, period: str, until: datetime, now: datetime | None = None
 ) -> DeliveryOutcome:
-    """Claim the (user, period) delivery, build and send the digest, and record the result.
+    """Claim, build and send one user's digest for one period, and record the result."""
+    (outcome,) = send_digests([DueDigest(user_id, period, until)], now=now)
+    return outcome
 
-    Only the caller whose UPDATE moves the delivery from pending (or retry) to sending goes
-    on, so concurrent or repeated calls send at most one message. SMTP errors leave it waiting
-    to retry with exponential backoff, then failed after MAX_ATTEMPTS.
+
+def send_digests(due: Iterable[DueDigest], *, now: datetime | None = None) -> list[DeliveryOutcome]:
+    """Claim, build and send each due digest and record each result; outcomes in `due`'s order.
+
+    Each (user, period) delivery is claimed on its own just before its message goes: only the
+    caller whose UPDATE moves it from pending (or retry) to sending goes on, so concurrent or
+    repeated calls send at most one message each. An SMTP error leaves that digest waiting to
+    retry with exponential backoff, then failed after MAX_ATTEMPTS; the others go on.
+
+    Per BATCH_SIZE digests: a few queries read and build them all and one SMTP connection
+    carries them, then each takes two statements (its claim and its result). The rows shown
+    and each section's rendering are shared by every digest of the call.
     """
     now = now or timezone.now()
-    user = get_user_model().objects.get(pk=user_id)
-    username = user.get_username()
-    delivery, _ = DigestDelivery.objects.get_or_create(
-        user=user, period=period, defaults={"covers_until": until}
-    )
-    claimed = DigestDelivery.objects.filter(
-        pk=delivery.pk, status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRY]
-    ).update(
-        status=DeliveryStatus.SENDING,
-        attempts=F("attempts") + 1,
-        claimed_at=now,
-        retry_at=None,
-    )
-    delivery.refresh_from_db()
-    if not claimed:
-        return DeliveryOutcome(username, period, f"already {delivery.status}")
+    shared = _SharedParts()
+    rendered: dict[tuple[object, ...], str] = {}
+    outcomes = []
+    for batch in _batches(due):
+        outcomes += _send_batch(batch, now=now, shared=shared, rendered=rendered)
+    return outcomes
 
-    preference = ensure_preference(user)
-    since = digest_start(user, preference, delivery.covers_until)
-    problem = _address_problem(user)
-    if problem:
+
+def _batches(due: Iterable[DueDigest]) -> Iterator[list[DueDigest]]:
+    # A user's digests for two periods go in different batches: a batch builds one per user.
+    batch: list[DueDigest] = []
+    for item in due:
+        if len(batch) == BATCH_SIZE or any(other.user_id == item.user_id for other in batch):
+            yield batch
+            batch = []
+        batch.append(item)
+    if batch:
+        yield batch
+
+
+def _send_batch(
+    batch: list[DueDigest],
+    *,
+    now: datetime,
+    shared: "_SharedParts",
+    rendered: dict[tuple[object, ...], str],
+) -> list[DeliveryOutcome]:
+    users = get_user_model().objects.in_bulk([item.user_id for item in batch])
+    deliveries = _deliveries([item for item in batch if item.user_id in users])
+    outcomes: dict[int, DeliveryOutcome] = {}
+    waiting: list[DigestDelivery] = []
+    for item in batch:
+        if item.user_id not in users:
+            outcomes[item.user_id] = DeliveryOutcome(str(item.user_id), item.period, "no such user")
+            continue
+        delivery = deliveries[item.user_id, item.period]
+        if delivery.status in (DeliveryStatus.PENDING, DeliveryStatus.RETRY):
+            waiting.append(delivery)
+        else:
+            outcomes[item.user_id] = DeliveryOutcome(
+                users[item.user_id].get_username(), item.period, f"already {delivery.status}"
+            )
+
+    preferences = _preferences([users[delivery.user_id] for delivery in waiting])
+    starts = digest_starts(
+        {
+            delivery.user_id: (preferences[delivery.user_id], delivery.covers_until)
+            for delivery in waiting
+        }
+    )
+    problems = {delivery.user_id: _address_problem(users[delivery.user_id]) for delivery in waiting}
+    built: dict[int, Digest] = {}
+    by_until: dict[datetime, list[AbstractBaseUser]] = defaultdict(list)
+    for delivery in waiting:
+        if not problems[delivery.user_id]:
+            by_until[delivery.covers_until].append(users[delivery.user_id])
+    for until, readers in by_until.items():
+        for digest in _build_batch(
+            readers,
+            until=until,
+            since=None,
+            cap=SECTION_CAP,
+            shared=shared,
+            known=preferences,
+            known_starts=starts,
+        ):
+            built[digest.user.pk] = digest
+
+    relay = _Relay()
+    unrecorded: list[DigestDelivery] = []
+    try:
+        for start in range(0, len(waiting), CLAIMED_TOGETHER):
+            chunk = waiting[start : start + CLAIMED_TOGETHER]
+            # The last chunk's results are stored in the transaction that claims this one:
+            # one commit per chunk, and every result is stored before the next messages go.
+            with transaction.atomic():
+                _record(unrecorded)
+                unrecorded = []
+                lost = _claim(chunk, now)
+            for delivery in chunk:
+                user = users[delivery.user_id]
+                if delivery.pk in lost:
+                    outcomes[delivery.user_id] = DeliveryOutcome(
+                        user.get_username(), delivery.period, f"already {lost[delivery.pk]}"
+                    )
+                    continue
+                outcomes[delivery.user_id] = _send_claimed(
+                    delivery,
+                    user,
+                    now=now,
+                    since=starts[delivery.user_id],
+                    problem=problems[delivery.user_id],
+                    digest=built.get(delivery.user_id),
+                    preference=preferences[delivery.user_id],
+                    relay=relay,
+                    rendered=rendered,
+                )
+                unrecorded.append(delivery)
+    finally:
+        relay.close()
+        _record(unrecorded)
+    return [outcomes[item.user_id] for item in batch]
+
+
+def _deliveries(due: list[DueDigest]) -> dict[tuple[int, str], DigestDelivery]:
+    """Each (user, period)'s delivery, created pending where there is none yet."""
+    DigestDelivery.objects.bulk_create(
+        [DigestDelivery(user_id=d.user_id, period=d.period, covers_until=d.until) for d in due],
+        ignore_conflicts=True,
+    )
+    wanted = {(item.user_id, item.period) for item in due}
+    return {
+        (delivery.user_id, delivery.period): delivery
+        for delivery in DigestDelivery.objects.filter(
+            user_id__in={user_id for user_id, _ in wanted},
+            period__in={period for _, period in wanted},
+        )
+        if (delivery.user_id, delivery.period) in wanted
+    }
+
+
+def _preferences(users: list[AbstractBaseUser]) -> dict[int, DigestPreference]:
+    found = {p.user_id: p for p in DigestPreference.objects.filter(user__in=users)}
+    for user in users:
+        if user.pk not in found:  # due without one only when called by hand
+            found[user.pk] = ensure_preference(user)
+    return found
+
+
+def _claim(deliveries: list[DigestDelivery], now: datetime) -> dict[int, str]:
+    """Move the deliveries still pending (or waiting to retry) to sending, in one UPDATE that
+    returns the rows it moved: a row another caller moved first is not among them, so each
+    digest is claimed once. Returns the status of each delivery this caller did not win."""
+    table = connection.ops.quote_name(DigestDelivery._meta.db_table)
+    ids = [delivery.pk for delivery in deliveries]
+    with connection.cursor() as cursor:
+        # Raw SQL because the ORM's update() tells how many rows it changed, not which.
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, attempts = attempts + 1, claimed_at = %s,"  # noqa: S608 - our table
+            f" retry_at = NULL WHERE id IN ({', '.join(['%s'] * len(ids))})"
+            " AND status IN (%s, %s) RETURNING id, attempts",
+            [
+                DeliveryStatus.SENDING,
+                connection.ops.adapt_datetimefield_value(now),
+                *ids,
+                DeliveryStatus.PENDING,
+                DeliveryStatus.RETRY,
+            ],
+        )
+        won = dict(cursor.fetchall())
+    for delivery in deliveries:
+        if delivery.pk in won:
+            delivery.status, delivery.attempts = DeliveryStatus.SENDING, won[delivery.pk]
+            delivery.claimed_at, delivery.retry_at = now, None
+    lost = [pk for pk in ids if pk not in won]
+    if not lost:
+        return {}
+    return dict(DigestDelivery.objects.filter(pk__in=lost).values_list("pk", "status"))
+
+
+def _send_claimed(
+    delivery: DigestDelivery,
+    user: AbstractBaseUser,
+    *,
+    now: datetime,
+    since: datetime,
+    problem: str,
+    digest: Digest | None,
+    preference: DigestPreference,
+    relay: "_Relay",
+    rendered: dict[tuple[object, ...], str],
+) -> DeliveryOutcome:
+    """Send a claimed digest, and set its result on `delivery` for `_record` to store."""
+    username, period = user.get_username(), delivery.period
+    delivery.covers_from = since
+    if problem or digest is None:
         logger.warning("Digest for %s skipped: %s", username, problem)
-        _finish(delivery, DeliveryStatus.SKIPPED, error=problem, covers_from=since)
+        delivery.status, delivery.error = DeliveryStatus.SKIPPED, problem
         return DeliveryOutcome(username, period, DeliveryStatus.SKIPPED, error=problem)
-    digest = build_digest(user, since=since, until=delivery.covers_until, preference=preference)
-    record = {"covers_from": since, "change_count": digest.change_count}
+    delivery.change_count = digest.change_count
     if digest.is_empty and not preference.send_empty:
-        _finish(delivery, DeliveryStatus.SKIPPED, error="No changes.", **record)
+        delivery.status, delivery.error = DeliveryStatus.SKIPPED, "No changes."
         return DeliveryOutcome(username, period, DeliveryStatus.SKIPPED, error="No changes.")
 
-    message = digest_message(digest)
     try:
-        message.send()
+        message = digest_message(digest, rendered=rendered)
+        relay.send(message)
     except (smtplib.SMTPException, OSError) as error:
-        reason = f"{type(error).__name__}: {error}"
+        delivery.error = f"{type(error).__name__}: {error}"
         if delivery.attempts >= MAX_ATTEMPTS:
-            logger.error("Digest for %s failed for good: %s", username, reason)
-            _finish(delivery, DeliveryStatus.FAILED, error=reason, **record)
-            return DeliveryOutcome(username, period, DeliveryStatus.FAILED, error=reason)
-        retry_at = now + RETRY_BASE_DELAY * 2 ** (delivery.attempts - 1)
-        logger.warning("Digest for %s will be retried at %s: %s", username, retry_at, reason)
-        _finish(delivery, DeliveryStatus.RETRY, error=reason, retry_at=retry_at, **record)
-        return DeliveryOutcome(username, period, DeliveryStatus.RETRY, error=reason)
-    _finish(
-        delivery,
-        DeliveryStatus.SENT,
-        error="",
-        sent_at=timezone.now(),
-        message_id=message.extra_headers.get("Message-ID", ""),
-        **record,
-    )
+            logger.error("Digest for %s failed for good: %s", username, delivery.error)
+            delivery.status = DeliveryStatus.FAILED
+        else:
+            delivery.status = DeliveryStatus.RETRY
+            delivery.retry_at = now + RETRY_BASE_DELAY * 2 ** (delivery.attempts - 1)
+            logger.warning(
+                "Digest for %s will be retried at %s: %s",
+                username,
+                delivery.retry_at,
+                delivery.error,
+            )
+        return DeliveryOutcome(username, period, delivery.status, error=delivery.error)
+    except Exception as error:
+        # A fault in one digest must not stop the others of its batch. It was claimed, so it
+        # is given up as a dead worker's would be: the next digest covers its changes.
+        delivery.status, delivery.error = DeliveryStatus.FAILED, f"{type(error).__name__}: {error}"
+        logger.exception("Digest for %s failed: %s", username, delivery.error)
+        return DeliveryOutcome(username, period, DeliveryStatus.FAILED, error=delivery.error)
+    delivery.status, delivery.error = DeliveryStatus.SENT, ""
+    delivery.sent_at = timezone.now()
+    delivery.message_id = message.extra_headers.get("Message-ID", "")
     return DeliveryOutcome(username, period, DeliveryStatus.SENT, digest.change_count)
+
+
+class _Relay:
+    """The SMTP connection a batch of digests shares: opened for the first message, opened
+    again after a failure closed it, and not tried again in the batch once it could not be
+    opened (each digest left waits for its own retry rather than for a timeout)."""
+
+    def __init__(self) -> None:
+        self.backend = get_connection()
+        self.unreachable: str = ""
+
+    def send(self, message: "emails.EmailMultiAlternatives") -> None:
+        if self.unreachable:
+            raise smtplib.SMTPConnectError(421, self.unreachable)
+        try:
+            self.backend.open()
+        except (smtplib.SMTPException, OSError) as error:
+            self.unreachable = f"{type(error).__name__}: {error}"
+            raise
+        try:
+            self.backend.send_messages([message])
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        # QUIT failing tells nothing about the messages already accepted.
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            self.backend.close()
 
 
 def send_due_digests(
     now: datetime, *, username: str | None = None, dry_run: bool = False
 ) -> list[DeliveryOutcome]:
     """Send every due digest in this process (the operator's command); a dry run only lists."""
-    outcomes = []
-    for due in due_digests(now, username=username, dry_run=dry_run):
-        if dry_run:
-            outcomes.append(DeliveryOutcome(due.username, due.period, "due"))
-            continue
-        outcomes.append(send_digest(due.user_id, period=due.period, until=due.until, now=now))
-    return outcomes
+    due = due_digests(now, username=username, dry_run=dry_run)
+    if dry_run:
+        return [DeliveryOutcome(item.username, item.period, "due") for item in due]
+    return send_digests(due, now=now)

@@ -20,11 +20,24 @@ def ping(message: str = "pong") -> str:
 # so the beat run below resumes them after a worker restart and the operator command sees them.
 @shared_task(acks_late=True)
 def send_due_digests() -> int:
-    """Beat: queue one send_digest per user whose digest time has come; returns how many."""
+    """Beat: queue a send_digests task per BATCH_SIZE users whose digest time has come;
+    returns how many users."""
     due = digests.due_digests(timezone.now())
-    for item in due:
-        send_digest.delay(item.user_id, item.period, item.until.isoformat())
+    for start in range(0, len(due), digests.BATCH_SIZE):
+        batch = due[start : start + digests.BATCH_SIZE]
+        send_digests.delay([[item.user_id, item.period, item.until.isoformat()] for item in batch])
     return len(due)
+
+
+@shared_task(acks_late=True)
+def send_digests(due: list[tuple[int, str, str]]) -> list[str]:
+    """Claim, build and send a batch of digests, each [user id, period, until]; safe to run
+    twice, as each digest is claimed on its own."""
+    batch = [
+        digests.DueDigest(user_id, period, datetime.fromisoformat(until))
+        for user_id, period, until in due
+    ]
+    return [str(outcome) for outcome in digests.send_digests(batch)]
 
 
 @shared_task(acks_late=True)

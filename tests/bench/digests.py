@@ -1,26 +1,56 @@
-"""Benchmark: build (without sending) the digests of 1,000 users watching 50 items each over
-seed_scale's 50,000 activities, and print users per second and SQL queries per user.
+"""Benchmark: weekly digests for 1,000 users watching 50 items each over seed_scale's 50,000
+activities, sent as production sends them, and built alone for comparison.
 
-    uv run python -m tests.bench.digests [--users 1000] [--watches 50] [--render]
-                                           [--batch 100 | --one-by-one] [--no-migrations]
+    DATABASE_URL=postgres://…/tracker_bench uv run python -m tests.bench.digests
+        [--users 1000] [--watches 50] [--activities 50000] [--workers 2]
+        [--paths command,celery,worker,build] [--no-migrations]
 
-Digests are built in batches (tracker.digests.build_digests), as a run over many users does;
---one-by-one builds each alone with build_digest, as sending or previewing one digest does.
+The headline is the send path, end to end: the due digests picked, each (user, period)
+claimed, built, rendered (subject, text, HTML), handed over SMTP to a server on loopback (an
+aiosmtpd sink in a process of its own, tests/bench/smtp_sink.py), and its result recorded:
+
+- command: `manage.py send_digests --now …`, in this process;
+- celery: the beat task `send_due_digests` and the `send_digests` tasks it queues, run eagerly
+  in this process (the task bodies, without the broker);
+- worker: the same `send_digests` tasks queued through Redis (database 11) to a real Celery
+  worker with `--workers` processes (production runs 2), timed until every delivery is
+  recorded; PostgreSQL only, as the worker must reach the database.
+
+Each prints users per second, SQL statements per user (counted in this process, so not for
+`worker`), this process's CPU time per user, the SMTP server's own CPU time per message, and
+what reached the server (one message per user, none twice). `build` builds the same digests
+without rendering or sending (tracker.digests.build_digests). The load average is printed
+before each run: on a shared machine, read the figures beside it.
 
 It runs in a throwaway database (the test database of DATABASE_URL: in memory for SQLite),
-never the dev database. --no-migrations builds tables from the models, for a checkout whose
-migrations are not generated yet.
+never the dev database. --no-migrations builds tables from the models.
 """
 
 import argparse
+import json
+import logging
 import os
 import random
+import socket
+import subprocess
+import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from io import StringIO
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+
+NEW_YORK = ZoneInfo("America/New_York")
+PATHS = ("command", "celery", "worker", "build")
+WORKER_REDIS_URL = "redis://127.0.0.1:6379/11"
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def main() -> None:
@@ -28,15 +58,22 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--watches", type=int, default=50)
     parser.add_argument("--activities", type=int, default=50_000)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="Processes of the Celery worker (default 2)."
+    )
+    parser.add_argument(
+        "--paths",
+        default=",".join(PATHS),
+        help=f"Which to run, comma-separated (default: {','.join(PATHS)}).",
+    )
     parser.add_argument("--no-migrations", action="store_true")
-    parser.add_argument(
-        "--render", action="store_true", help="Also render each email (subject, text, HTML)."
-    )
-    parser.add_argument(
-        "--batch", type=int, default=None, help="Users built together (default: BATCH_SIZE)."
-    )
-    parser.add_argument("--one-by-one", action="store_true", help="Build each user's digest alone.")
     args = parser.parse_args()
+    paths = [path for path in args.paths.split(",") if path]
+    if unknown := set(paths) - set(PATHS):
+        parser.error(f"unknown --paths {', '.join(sorted(unknown))}")
+    if "worker" in paths:
+        # This process queues the worker's tasks, so it needs the same broker.
+        os.environ["REDIS_URL"] = WORKER_REDIS_URL
 
     django.setup()
     from django.conf import settings
@@ -44,31 +81,140 @@ def main() -> None:
 
     if args.no_migrations:
         settings.MIGRATION_MODULES = {app.split(".")[-1]: None for app in settings.INSTALLED_APPS}
+    if "worker" in paths and connection.vendor != "postgresql":
+        print("worker: skipped, it needs DATABASE_URL to name PostgreSQL")
+        paths.remove("worker")
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
-        _run(args)
+        _run(args, paths)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
-def _run(args: argparse.Namespace) -> None:
+class Statements:
+    """Counts the SQL statements run on the default connection while active."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):  # noqa: ANN001, ANN204
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def smtp_sink() -> Iterator[tuple[int, dict[str, float]]]:
+    """An SMTP server on a free loopback port, with Django's mail settings pointed at it;
+    yields the port and a dict filled with what it received once it stops."""
+    from django.conf import settings
+
+    port = _free_port()
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "tests.bench.smtp_sink", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    received: dict[str, float] = {}
+    try:
+        assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
+        saved = {
+            name: getattr(settings, name)
+            for name in ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS")
+        }
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", port, False
+        try:
+            yield port, received
+        finally:
+            for name, value in saved.items():
+                setattr(settings, name, value)
+    finally:
+        sink.terminate()
+        out, _ = sink.communicate(timeout=30)
+        received.update(json.loads(out.strip().splitlines()[-1]))
+
+
+@contextmanager
+def celery_worker(processes: int, smtp_port: int) -> Iterator[None]:
+    """A Celery worker on Redis database 11, on this run's database and SMTP server."""
+    import redis
+    from django.db import connection
+
+    redis.Redis.from_url(WORKER_REDIS_URL).flushdb()
+    database = connection.settings_dict
+    url = urlsplit(os.environ["DATABASE_URL"])
+    env = os.environ | {
+        "DATABASE_URL": urlunsplit(url._replace(path=f"/{database['NAME']}")),
+        "REDIS_URL": WORKER_REDIS_URL,
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_port),
+        "CELERY_WORKER_CONCURRENCY": str(processes),
+    }
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    log = (BASE_DIR / "var" / "bench-digests-worker.log").open("w")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "--app", "tracker", "worker", "--loglevel", "WARNING"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        from tracker.celery import app
+
+        for _ in range(100):
+            if app.control.ping(timeout=0.5):
+                break
+            if worker.poll() is not None:
+                raise RuntimeError(f"the worker stopped: see {log.name}")
+        else:
+            raise RuntimeError(f"the worker did not answer: see {log.name}")
+        yield
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+        log.close()
+        redis.Redis.from_url(WORKER_REDIS_URL).flushdb()
+
+
+def _run(args: argparse.Namespace, paths: list[str]) -> None:
+    import time_machine
     from django.contrib.auth import get_user_model
+    from django.core.management import call_command
     from django.db import connection
 
     from tests.bench.scale import ScaleSize, seed_scale
-    from tracker import digests
-    from tracker.models import Activity, DigestPreference, Watch
+    from tracker import digests, tasks
+    from tracker.celery import app as celery_app
+    from tracker.models import Activity, DigestDelivery, DigestFrequency, DigestPreference, Watch
 
+    # A line per task would bury the figures (a worker writes them to its own log).
+    logging.getLogger("celery").setLevel(logging.WARNING)
+    logging.getLogger("kombu").setLevel(logging.ERROR)
     started = time.perf_counter()
     negotiation = seed_scale(ScaleSize(activities=args.activities))
-    print(f"seed_scale: {time.perf_counter() - started:.1f} s")
+    print(f"seed_scale: {time.perf_counter() - started:.1f} s", flush=True)
+
+    scale_activities = Activity.objects.filter(negotiation=negotiation)
+    span_end = scale_activities.latest("occurred_at").occurred_at
+    # The weekly send time: the first whole hour after the last change, New York time, so
+    # the week before it holds the last 7 of the 200 days of changes.
+    until = span_end.astimezone(NEW_YORK).replace(minute=0, second=0, microsecond=0) + timedelta(
+        hours=1
+    )
+    now = until + timedelta(minutes=2)
 
     rng = random.Random(5)
     provisions = list(negotiation.provisions.values_list("pk", flat=True))
     demands = list(negotiation.demands.values_list("pk", flat=True))
     stakeholders = list(
-        Activity.objects.filter(negotiation=negotiation, stakeholder__isnull=False)
+        scale_activities.filter(stakeholder__isnull=False)
         .values_list("stakeholder_id", flat=True)
         .distinct()
     )
@@ -76,68 +222,142 @@ def _run(args: argparse.Namespace) -> None:
         get_user_model()(username=f"bench-{n}", email=f"bench-{n}@example.org")
         for n in range(args.users)
     )
-    DigestPreference.objects.bulk_create(DigestPreference(user=user) for user in users)
-
-    def watch(count: int) -> None:
-        Watch.objects.all().delete()
-        rows = []
-        for user in users:
-            # A realistic mix: mostly provisions, some demands and stakeholders.
-            chosen = {("provision", pk) for pk in rng.sample(provisions, k=count * 6 // 10)}
-            some_demands = rng.sample(demands, k=min(len(demands), count // 5))
-            chosen |= {("demand", pk) for pk in some_demands}
-            while len(chosen) < count:
-                chosen.add(("stakeholder", rng.choice(stakeholders)))
-            rows += [Watch(user=user, **{f"{kind}_id": pk}) for kind, pk in chosen]
-        Watch.objects.bulk_create(rows, batch_size=5000)
-
-    scale_activities = Activity.objects.filter(negotiation=negotiation)
-    span_end = scale_activities.latest("occurred_at").occurred_at
-    span_start = scale_activities.earliest("occurred_at").occurred_at
-    until = span_end + timedelta(seconds=1)
-    windows = {
-        "weekly digest (last 7 days)": until - timedelta(days=7),
-        "first digest over everything (200 days)": span_start,
-    }
-    print(
-        f"{args.users:,} users, {Activity.objects.count():,} activities, vendor {connection.vendor}"
+    DigestPreference.objects.bulk_create(
+        DigestPreference(
+            user=user,
+            frequency=DigestFrequency.WEEKLY,
+            weekday=until.weekday(),
+            hour=until.hour,
+            time_zone="America/New_York",
+        )
+        for user in users
     )
-    for watch_count in sorted({10, args.watches}):
-        watch(watch_count)
-        for label, since in windows.items():
-            queries = 0
+    # Subscribed a month before, so this week's digest is theirs (a newcomer's is the next).
+    DigestPreference.objects.update(created_at=until - timedelta(days=30))
+    rows = []
+    for user in users:
+        # A realistic mix: mostly provisions, some demands and stakeholders.
+        chosen = {("provision", pk) for pk in rng.sample(provisions, k=args.watches * 6 // 10)}
+        chosen |= {
+            ("demand", pk) for pk in rng.sample(demands, k=min(len(demands), args.watches // 5))
+        }
+        while len(chosen) < args.watches:
+            chosen.add(("stakeholder", rng.choice(stakeholders)))
+        rows += [Watch(user=user, **{f"{kind}_id": pk}) for kind, pk in chosen]
+    Watch.objects.bulk_create(rows, batch_size=5000)
+    in_window = scale_activities.filter(
+        recorded_at__gte=until - timedelta(days=7), recorded_at__lt=until
+    ).count()
+    print(
+        f"{args.users:,} users × {args.watches} watches, weekly digests due "
+        f"{until:%a %b %d %H:%M %Z}; {Activity.objects.count():,} activities, {in_window:,} in "
+        f"the week; vendor {connection.vendor}",
+        flush=True,
+    )
 
-            def count(execute, sql, params, many, context):  # noqa: ANN001, ANN202
-                nonlocal queries
-                queries += 1
-                return execute(sql, params, many, context)
-
-            changes = 0
-            started = time.perf_counter()
-            with connection.execute_wrapper(count):
-                bench_users = get_user_model().objects.filter(username__startswith="bench-")
-                if args.one_by_one:
-                    built = (
-                        digests.build_digest(user, since=since, until=until) for user in bench_users
-                    )
-                else:
-                    built = digests.build_digests(
-                        bench_users,
-                        since=since,
-                        until=until,
-                        batch_size=args.batch or digests.BATCH_SIZE,
-                    )
-                for digest in built:
-                    if args.render:
-                        digests.digest_message(digest)
-                    changes += digest.change_count
-            elapsed = time.perf_counter() - started
-            print(
-                f"{watch_count:>3} watches, {label}: {elapsed:.1f} s, "
-                f"{args.users / elapsed:,.0f} users/s, "
-                f"{queries / args.users:.2f} queries/user ({queries:,} in all), "
-                f"{changes / args.users:,.0f} changes/user"
+    def measure(path: str, label: str, run: Callable[[int], tuple[int, float | None]]) -> None:
+        """Time `run` (given the SMTP server's port; returns the changes it covered and, if it
+        timed itself, how long) and print the figures."""
+        DigestDelivery.objects.all().delete()
+        load = os.getloadavg()[0]
+        statements = Statements()
+        with smtp_sink() as (port, received), connection.execute_wrapper(statements):
+            started, cpu = time.perf_counter(), time.process_time()
+            changes, elapsed = run(port)
+            elapsed = elapsed or time.perf_counter() - started
+            cpu = time.process_time() - cpu
+        if path == "worker":
+            counted = "statements and CPU in the worker's processes"
+        else:
+            counted = (
+                f"{statements.count / args.users:.2f} statements/user "
+                f"({statements.count:,} in all), {cpu / args.users * 1000:.1f} ms CPU/user"
             )
+        print(
+            f"{label}: {args.users / elapsed:,.0f} users/s ({elapsed:.1f} s), {counted}, "
+            f"{changes / args.users:,.0f} changes/user; load average {load:.1f} before",
+            flush=True,
+        )
+        sends = path != "build"
+        if sends:
+            messages = int(received["messages"])
+            sent = DigestDelivery.objects.filter(status="sent").count()
+            print(
+                f"    SMTP server got {messages:,} messages for {int(received['recipients']):,} "
+                f"users (at most {int(received['most_to_one'])} to one), "
+                f"{received['bytes'] / max(messages, 1) / 1024:,.0f} KB each, its own CPU "
+                f"{received['cpu'] / max(messages, 1) * 1000:.1f} ms/message; "
+                f"{sent:,} deliveries recorded sent",
+                flush=True,
+            )
+
+    def changes_sent() -> int:
+        return sum(DigestDelivery.objects.values_list("change_count", flat=True))
+
+    def by_command(port: int) -> tuple[int, None]:
+        call_command("send_digests", "--now", now.isoformat(), stdout=StringIO())
+        return changes_sent(), None
+
+    def by_celery(port: int) -> tuple[int, None]:
+        celery_app.conf.task_always_eager = True
+        try:
+            with time_machine.travel(now, tick=True):
+                tasks.send_due_digests.apply().get()
+        finally:
+            celery_app.conf.task_always_eager = not os.environ.get("REDIS_URL")
+        return changes_sent(), None
+
+    def by_worker(port: int) -> tuple[int, float]:
+        # What send_due_digests queues, as of the bench's moment (the worker's clock says now).
+        due = digests.due_digests(now)
+        with celery_worker(args.workers, port):
+            # A few one-user tasks first, so each process has loaded what it keeps between
+            # tasks (URL patterns, compiled templates), as a long-running worker has.
+            _queue_and_wait(due[: 4 * args.workers], tasks, DigestDelivery, batch=1)
+            DigestDelivery.objects.all().delete()
+            started = time.perf_counter()
+            _queue_and_wait(due, tasks, DigestDelivery, batch=digests.BATCH_SIZE)
+            elapsed = time.perf_counter() - started
+        return changes_sent(), elapsed
+
+    def build_only(port: int) -> tuple[int, None]:
+        changes = 0
+        for digest in digests.build_digests(
+            get_user_model().objects.filter(username__startswith="bench-"),
+            since=until - timedelta(days=7),
+            until=until,
+        ):
+            changes += digest.change_count
+        return changes, None
+
+    runs = {
+        "command": ("send path, manage.py send_digests", by_command),
+        "celery": ("send path, Celery send_due_digests (eager)", by_celery),
+        "worker": (f"send path, Celery worker ({args.workers} processes)", by_worker),
+        "build": ("build only (build_digests, no render, no SMTP)", build_only),
+    }
+    for path in PATHS:
+        if path in paths:
+            measure(path, *runs[path])
+
+
+def _queue_and_wait(due: list, tasks: object, deliveries: object, *, batch: int) -> None:
+    """Queue `due` in send_digests tasks of `batch` users, as send_due_digests does, and wait
+    until every one of them has a result recorded."""
+    for start in range(0, len(due), batch):
+        tasks.send_digests.delay(  # type: ignore[attr-defined]
+            [
+                [item.user_id, item.period, item.until.isoformat()]
+                for item in due[start : start + batch]
+            ]
+        )
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        done = deliveries.objects.exclude(status__in=["pending", "sending"]).count()  # type: ignore[attr-defined]
+        if done >= len(due):
+            return
+        time.sleep(0.02)
+    raise RuntimeError("the worker did not finish within 10 minutes")
 
 
 if __name__ == "__main__":
