@@ -21,16 +21,26 @@ SEND_TIME = datetime(2024, 2, 7, 7, tzinfo=ZoneInfo("America/New_York"))
 
 
 class MailCatcher:
-    """Keeps every message it accepts; can refuse the first N with a temporary error."""
+    """Keeps every message it accepts and counts the connections (their EHLO); can refuse the
+    first N, or those to some addresses, with a temporary error."""
 
     def __init__(self, refuse_first: int = 0) -> None:
         self.refuse_first = refuse_first
+        self.refuse_to: set[str] = set()
         self.attempts = 0
+        self.connections = 0
         self.messages: list[EmailMessage] = []
+
+    async def handle_EHLO(  # noqa: N802
+        self, server: object, session: object, envelope: object, hostname: str, responses: list
+    ) -> list:
+        self.connections += 1
+        session.host_name = hostname  # type: ignore[attr-defined]  # as aiosmtpd does without a hook
+        return responses
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
         self.attempts += 1
-        if self.attempts <= self.refuse_first:
+        if self.attempts <= self.refuse_first or self.refuse_to & set(envelope.rcpt_tos):  # type: ignore[attr-defined]
             return "451 4.3.0 Try again later"
         self.messages.append(
             email.message_from_bytes(envelope.content, policy=email.policy.default)  # type: ignore[attr-defined]
@@ -127,3 +137,61 @@ def test_a_server_that_refuses_the_first_attempt_gets_one_message_after_the_retr
     assert retried.status == DeliveryStatus.SENT
     assert smtp_server.attempts == 2
     assert len(smtp_server.messages) == 1
+
+
+@pytest.mark.django_db
+def test_a_batch_shares_one_connection_and_a_refused_message_waits_for_its_own_retry(
+    groups: dict, smtp_server: MailCatcher
+) -> None:
+    provision = make_provision()
+    readers = []
+    for name in ("ann", "ben", "cat", "dan", "eve"):
+        with time_machine.travel(SEND_TIME - timedelta(days=7), tick=False):
+            readers.append(make_user(name, role=roles.VIEWER))
+            DigestPreference.objects.create(user=readers[-1])
+        Watch.objects.create(user=readers[-1], provision=provision)
+    Activity.objects.create(
+        negotiation=provision.negotiation,
+        provision=provision,
+        kind="note",
+        occurred_at=SEND_TIME - timedelta(hours=1),
+        recorded_at=SEND_TIME - timedelta(hours=1),
+        summary="For everyone",
+    )
+    smtp_server.refuse_to = {"cat@example.com"}
+    first_run = SEND_TIME + timedelta(minutes=5)
+
+    outcomes = {o.username: o.status for o in digests.send_due_digests(first_run)}
+
+    assert outcomes == {"ann": "sent", "ben": "sent", "cat": "retry", "dan": "sent", "eve": "sent"}
+    # One connection for the batch, and one more after the refusal closed it.
+    assert smtp_server.connections == 2
+    assert sorted(m["To"] for m in smtp_server.messages) == [
+        "ann@example.com",
+        "ben@example.com",
+        "dan@example.com",
+        "eve@example.com",
+    ]
+
+    smtp_server.refuse_to = set()
+    (retried,) = digests.send_due_digests(first_run + timedelta(minutes=1))
+    assert (retried.username, retried.status) == ("cat", "sent")
+    assert len(smtp_server.messages) == 5
+
+
+@pytest.mark.django_db
+def test_when_the_server_cannot_be_reached_each_digest_waits_for_its_retry(
+    groups: dict, settings: pytest.FixtureRequest
+) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", _free_port(), 2
+    sam, _ = _subscriber_with_changes()
+    with time_machine.travel(SEND_TIME - timedelta(days=7), tick=False):
+        tess = make_user("tess", role=roles.VIEWER)
+        DigestPreference.objects.create(user=tess, send_empty=True)
+
+    outcomes = digests.send_due_digests(SEND_TIME + timedelta(minutes=5))
+
+    assert [o.status for o in outcomes] == ["retry", "retry"]
+    assert all("ConnectionRefusedError" in o.error for o in outcomes)
+    assert set(DigestDelivery.objects.values_list("status", "attempts")) == {("retry", 1)}

@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -317,8 +318,9 @@ class Digest:
     groups: list[NegotiationGroup]
     watch_count: int
 
-    @property
+    @cached_property
     def change_count(self) -> int:
+        # Cached: the templates ask for it several times, and a built digest never changes.
         return sum(group.change_count for group in self.groups)
 
     @property
@@ -694,11 +696,12 @@ def _build_batch(
             negotiation = current_negotiation()
             if negotiation is not None:
                 keys[user.pk].add((WatchKind.NEGOTIATION.value, negotiation.pk))
+    watch_kinds = WatchKind.values  # a property that builds its list on every call
     for user_id, *targets in Watch.objects.filter(user__in=users).values_list(
-        "user_id", *(f"{kind}_id" for kind in WatchKind)
+        "user_id", *(f"{kind}_id" for kind in watch_kinds)
     ):
         keys[user_id].update(
-            (kind, pk) for kind, pk in zip(WatchKind.values, targets, strict=True) if pk is not None
+            (kind, pk) for kind, pk in zip(watch_kinds, targets, strict=True) if pk is not None
         )
     if since is not None:
         starts = {user.pk: since for user in users}
