@@ -1,79 +1,264 @@
-"""Benchmark: every staff page served by gunicorn at `seed_scale` size, beside a trivial view.
+"""Benchmark: every staff page and export served as in production and measured from outside
+with wrk, each beside a trivial page, at seed_scale size and at 3 times that size.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/tracker_bench \\
-        uv run python -m tests.bench.pages [--runs 60] [--skip-seed]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/tracker_bench_pages \\
+        uv run python -m tests.bench.pages [--rounds 3] [--duration 3] [--sizes 1,3]
+                                           [--pages dashboard,"provision detail"] [--reuse]
 
-It migrates the configured database, loads the demo and rebuilds the scale negotiation (which
-the pages then show, being the newest), starts gunicorn on a free loopback port with the same
-settings, and requests each page `--runs` times as a logged-in Viewer. It prints, per page, the
-median and 95th-percentile latency and the SQL query count (counted in-process with Django's
-test client on the same data). Use a database of its own: the scale data replaces any earlier.
+Set-up, per size: the database (created if missing) is migrated, the demo loaded, and the
+scale negotiation built at that multiple of seed_scale (tests/bench/scale.py; --reuse keeps
+scale data already of that size), with a whip board settled by one of its Senate votes. It is
+served by gunicorn as deployed (tracker/deploy/gunicorn.conf.py, 2 workers of 1 thread,
+DEBUG=false, a random SECRET_KEY, ALLOWED_HOSTS=127.0.0.1) on a free loopback port, and a
+Viewer is logged in with Django's test Client on the same database, its cookies given to wrk.
+
+Two departures from production, on purpose:
+
+- SECURE_SSL_REDIRECT=false: no TLS proxy is in front, so every request would be a 301. The
+  cookies keep their production names and Secure flag (__Host-sessionid, __Host-csrftoken):
+  only browsers refuse to send a Secure cookie over HTTP; wrk sends what it is given.
+- gunicorn's --max-requests 0: recycling a worker every ~1,000 requests (a fresh Django import)
+  would happen every second in the trivial page's runs and rarely in a slow page's.
+
+The baseline is /bench/trivial (tests/bench/settings.py, these settings only), not /healthz: a
+middleware answers /healthz before the session and authentication middlewares, so it skips
+most of what every page pays; the trivial page goes through all of them and the login check.
+
+At the first size, for --rounds rounds, each page in turn: `wrk -t2 -c8 --latency` for
+--duration seconds on the trivial page, then on the page; the ratio is the page's requests per
+second over the trivial page's in that round. Printed per page: req/s and p50/p99 latency (the
+round with the median ratio), the ratio's median and range over the rounds, and the SQL
+queries of one request (the test client in this process, on the same data). At every size,
+each page alone on one connection (`wrk -t1 -c1`): its median latency, and its queries again,
+ending with the last size's median over the first's. The load average is printed before each
+size: on a shared machine, read the figures beside it. The database keeps the last size built.
 """
 
 import argparse
-import logging
+import http.client
 import os
+import re
+import secrets
 import socket
 import statistics
 import subprocess
 import sys
 import time
-from importlib import import_module
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
 
-import django
+BASE_DIR = Path(__file__).resolve().parents[2]
+# Production's settings but for the two departures above, shared by this process and gunicorn.
+SECRET_KEY = secrets.token_urlsafe(50)
+BENCH_ENV = {
+    "DJANGO_SETTINGS_MODULE": "tests.bench.settings",
+    "DEBUG": "false",
+    "SECRET_KEY": SECRET_KEY,
+    "ALLOWED_HOSTS": "127.0.0.1,testserver",
+    "SECURE_SSL_REDIRECT": "false",
+    "CURRENT_NEGOTIATION": "scale-test",
+    "WEB_CONCURRENCY": "2",
+    "WEB_THREADS": "1",
+    # Collected here at the start, as the image's build does (DEBUG off serves the manifest).
+    "STATIC_ROOT": str(BASE_DIR / "var" / "bench-pages-static"),
+}
+TRIVIAL = "trivial page"
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
-django.setup()
-logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would bury the table
 
-import httpx  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import reverse  # noqa: E402
+@dataclass
+class Figures:
+    """What was measured of one page."""
 
-from tests.bench.scale import SCALE_SLUG, seed_scale  # noqa: E402
-from tracker import roles  # noqa: E402
-from tracker.models import Bill, Demand, Negotiation, Provision, Stakeholder, Vote  # noqa: E402
+    queries: dict[int, int] = field(default_factory=dict)  # by size
+    alone_ms: dict[int, float] = field(default_factory=dict)  # one connection, by size
+    rounds: list[tuple[float, float, float, float]] = field(default_factory=list)
+    # each round: (ratio, req/s, p50 ms, p99 ms)
 
 
-def pages(negotiation: Negotiation) -> dict[str, str]:
+@dataclass
+class Wrk:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: str
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=3, help="Seconds per wrk run.")
+    parser.add_argument(
+        "--sizes", default="1,3", help="Multiples of seed_scale, comma-separated (default 1,3)."
+    )
+    parser.add_argument(
+        "--pages", default="", help="Only these pages (names as printed), comma-separated."
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="Keep scale data already of the size wanted."
+    )
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    wanted = {name.strip() for name in args.pages.split(",") if name.strip()}
+
+    _create_database(os.environ["DATABASE_URL"])
+    os.environ.update(BENCH_ENV)
+    import django
+
+    django.setup()
+    import logging
+
+    from django.core.management import call_command
+
+    # This process's own requests (counting queries) would log a line each among the figures.
+    logging.disable(logging.INFO)
+
+    from tracker import roles
+    from tracker.models import Negotiation
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    roles.ensure_roles()
+    if not Negotiation.objects.exclude(slug="scale-test").exists():
+        call_command("load_demo", verbosity=0)
+    print(f"Set-up: {time.perf_counter() - started:.0f} s", flush=True)
+
+    figures: dict[str, Figures] = {}
+    for index, size in enumerate(sizes):
+        _measure_size(size, figures, args, wanted, throughput=index == 0)
+    _print_table(figures, sizes, args)
+    print(f"Whole run: {(time.perf_counter() - started) / 60:.1f} min")
+
+
+def _create_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres"):
+        sys.exit("DATABASE_URL must name a PostgreSQL database of the benchmark's own.")
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        if not connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def _seed(size: int, reuse: bool) -> None:
+    from tests.bench.scale import SCALE_SLUG, ScaleSize, seed_scale
+    from tracker.models import Activity, Negotiation, Vote, VoteTarget
+
+    wanted = ScaleSize().times(size)
+    negotiation = Negotiation.objects.filter(slug=SCALE_SLUG).first()
+    if not (
+        reuse
+        and negotiation
+        and Activity.objects.filter(negotiation=negotiation).count() == wanted.activities
+    ):
+        started = time.perf_counter()
+        negotiation = seed_scale(
+            wanted,
+            progress=lambda step: print(
+                f"  seed_scale ×{size}: {step} ({time.perf_counter() - started:.0f} s)", flush=True
+            ),
+        )
+    if not VoteTarget.objects.filter(negotiation=negotiation).exists():
+        from tracker.models import Demand, Provision, VoteTargetLink
+
+        vote = Vote.objects.filter(bill__negotiation=negotiation, chamber="senate").first()
+        target = VoteTarget.objects.create(
+            negotiation=negotiation,
+            motion="Cloture (benchmark)",
+            expected_on=vote.voted_on,
+            vote=vote,
+        )
+        for provision in Provision.objects.filter(negotiation=negotiation).order_by("id")[:5]:
+            VoteTargetLink.objects.create(target=target, provision=provision)
+        for demand in Demand.objects.filter(negotiation=negotiation).order_by("id")[:2]:
+            VoteTargetLink.objects.create(target=target, demand=demand, support_means="no")
+
+
+def pages() -> dict[str, str]:
+    """Every staff page and export, on the scale negotiation, by name."""
+    from django.urls import reverse
+
+    from tests.bench.scale import SCALE_SLUG
+    from tracker.models import Bill, Demand, Negotiation, Provision, Stakeholder, Vote, VoteTarget
+
+    negotiation = Negotiation.objects.get(slug=SCALE_SLUG)
     provision = Provision.objects.filter(negotiation=negotiation).order_by("pk").first()
     demand = Demand.objects.filter(negotiation=negotiation).order_by("pk").first()
-    busiest = Stakeholder.objects.filter(slug__startswith="scale-senator").order_by("pk").first()
+    senator = Stakeholder.objects.filter(slug__startswith="scale-senator").order_by("pk").first()
     house_vote = Vote.objects.filter(chamber="house", bill__negotiation=negotiation).first()
     bill = Bill.objects.filter(negotiation=negotiation).order_by("pk").first()
+    target = VoteTarget.objects.get(negotiation=negotiation)
     return {
-        "trivial view (/healthz)": reverse("tracker-health"),
+        TRIVIAL: reverse("bench-trivial"),
         "dashboard": reverse("tracker-home"),
+        "search": reverse("tracker-search") + "?q=Provision+1",
         "provisions": reverse("tracker-provision-list"),
         "provisions, searched": reverse("tracker-provision-list") + "?q=1&status=enacted",
         "provision detail": reverse("tracker-provision-detail", args=[provision.pk]),
         "demands": reverse("tracker-demand-list"),
         "demand detail": reverse("tracker-demand-detail", args=[demand.pk]),
         "stakeholders": reverse("tracker-stakeholder-list"),
-        "stakeholder detail": reverse("tracker-stakeholder-detail", args=[busiest.pk]),
-        "position grid": reverse("tracker-position-grid"),
+        "senator detail": reverse("tracker-stakeholder-detail", args=[senator.pk]),
+        "positions grid": reverse("tracker-position-grid"),
+        "positions grid CSV": reverse("tracker-position-grid-csv"),
         "timeline": reverse("tracker-timeline"),
-        "votes": reverse("tracker-vote-list"),
-        "House vote detail (every cast)": reverse("tracker-vote-detail", args=[house_vote.pk]),
+        "bills": reverse("tracker-bill-list"),
         "bill detail": reverse("tracker-bill-detail", args=[bill.pk]),
-        "search": reverse("tracker-search") + "?q=senate+border",
+        "votes": reverse("tracker-vote-list"),
+        f"House vote ({house_vote.casts.count()} casts)": reverse(
+            "tracker-vote-detail", args=[house_vote.pk]
+        ),
+        "whip boards": reverse("tracker-whip-list"),
+        "whip board": reverse("tracker-whip-board", args=[target.pk]),
+        "whip board CSV": reverse("tracker-whip-board-csv", args=[target.pk]),
+        "whip results": reverse("tracker-whip-results", args=[target.pk]),
+        "funding": reverse("tracker-funding-compare"),
+        "funding CSV": reverse("tracker-funding-compare-csv"),
+        "feeds": reverse("tracker-feeds"),
+        "my watches": reverse("tracker-my-watches"),
+        "digest preview": reverse("tracker-digest-preview"),
     }
 
 
-def idle_poll(client: Client, url: str) -> tuple[int, int, float]:
-    """A live page's idle poll (nothing changed since its stamp): status, queries, ms."""
-    from tracker.views.live import etag, latest_activity_id
+def _viewer_client() -> tuple[object, str]:
+    """A logged-in Viewer's test client, and its cookies as a Cookie header."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
 
-    headers = {"HX-Request": "true", "If-None-Match": etag(latest_activity_id())}
+    from tracker import roles
+
+    reader, _ = get_user_model().objects.get_or_create(
+        username="bench-viewer", defaults={"email": "bench-viewer@example.org"}
+    )
+    reader.groups.set([roles.ensure_roles()[roles.VIEWER]])
+    client = Client()
+    client.force_login(reader)
+    # A page with a form, so the CSRF cookie is set as a browser would have it.
+    assert client.get(reverse("tracker-provision-list")).status_code == 200
+    cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
+    return client, cookie
+
+
+def _count_queries(client: object, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # type: ignore[attr-defined]  # the first request of a page fills caches
     with CaptureQueriesContext(connection) as captured:
-        started = time.perf_counter()
-        response = client.get(f"{url}?live=1", headers=headers)
-        elapsed = (time.perf_counter() - started) * 1000
-    return response.status_code, len(captured), elapsed
+        response = client.get(url)  # type: ignore[attr-defined]
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} answered {response.status_code}")
+    return len(captured)
 
 
 def _free_port() -> int:
@@ -82,100 +267,193 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _session_cookie(user: object) -> str:
-    """A logged-in session for `user`, made directly so no login form is involved."""
-    engine = import_module(settings.SESSION_ENGINE)
-    session = engine.SessionStore()
-    session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    session["_auth_user_hash"] = user.get_session_auth_hash()
-    session.save()
-    return session.session_key
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=60)
-    parser.add_argument("--skip-seed", action="store_true", help="Reuse the scale data.")
-    args = parser.parse_args()
-
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
-    roles.ensure_roles()
-    if not args.skip_seed or not Negotiation.objects.filter(slug=SCALE_SLUG).exists():
-        call_command("load_demo", verbosity=0)
-        started = time.perf_counter()
-        seed_scale()
-        print(f"seed_scale: {time.perf_counter() - started:.1f} s")
-    negotiation = Negotiation.objects.get(slug=SCALE_SLUG)
-    from django.contrib.auth import get_user_model
-
-    reader, _ = get_user_model().objects.get_or_create(username="bench-viewer")
-    reader.groups.add(roles.ensure_roles()[roles.VIEWER])
-    urls = pages(negotiation)
-
-    client = Client(SERVER_NAME="localhost")
-    client.force_login(reader)
-    client.get(urls["dashboard"])  # the session's first request does one-off checks
-    query_counts = {}
-    for name, url in urls.items():
-        with CaptureQueriesContext(connection) as captured:
-            assert client.get(url).status_code == 200, url
-        query_counts[name] = len(captured)
-
-    for name in ("dashboard", "provision detail"):
-        runs = [idle_poll(client, urls[name]) for _ in range(args.runs)]
-        status, queries, _ = runs[-1]
-        print(
-            f"idle poll of {name}: {status}, {queries} queries in all (one of its own), "
-            f"median {statistics.median(ms for _, _, ms in runs):.2f} ms in-process"
-        )
-
+@contextmanager
+def gunicorn() -> Iterator[str]:
+    """gunicorn as deployed, on a free loopback port; yields its base URL."""
     port = _free_port()
-    env = os.environ | {"CURRENT_NEGOTIATION": SCALE_SLUG, "DEBUG": "true"}
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    log = (BASE_DIR / "var" / "bench-pages-gunicorn.log").open("w")
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
-            "tracker.wsgi",
+            "--config",
+            str(BASE_DIR / "tracker" / "deploy" / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
+            "--max-requests",
+            "0",
+            "tracker.wsgi",
         ],
-        env=env,
+        cwd=BASE_DIR,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
-        base = f"http://127.0.0.1:{port}"
-        cookies = {settings.SESSION_COOKIE_NAME: _session_cookie(reader)}
-        with httpx.Client(base_url=base, cookies=cookies, timeout=30) as http:
-            for _ in range(100):
-                try:
-                    http.get(urls["trivial view (/healthz)"])
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            http.get(urls["dashboard"])
-            print(f"{'page':28} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
-            for name, url in urls.items():
-                timings = []
-                for _ in range(args.runs):
-                    started = time.perf_counter()
-                    response = http.get(url)
-                    timings.append((time.perf_counter() - started) * 1000)
-                    response.raise_for_status()
-                timings.sort()
-                p95 = timings[int(len(timings) * 0.95) - 1]
-                print(
-                    f"{name:28} {statistics.median(timings):10.1f} {p95:8.1f} "
-                    f"{query_counts[name]:8d}"
-                )
+        for _ in range(200):
+            try:
+                _status(f"http://127.0.0.1:{port}", "/healthz", "")
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"gunicorn did not start: see {log.name}")
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
+
+
+def _status(base: str, path: str, cookie: str) -> int:
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+WRK_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+WRK_RATE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
+WRK_ERRORS = re.compile(r"^\s+(Non-2xx or 3xx responses: \d+|Socket errors: .*)$", re.MULTILINE)
+TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url: str, cookie: str, *, duration: int, threads: int, connections: int) -> Wrk:
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--timeout",
+            "10s",
+            "--latency",
+            "-H",
+            f"Cookie: {cookie}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    latency = {p: float(value) * TO_MS[unit] for p, value, unit in WRK_LATENCY.findall(out)}
+    return Wrk(
+        requests_per_second=float(WRK_RATE.search(out).group(1)),  # type: ignore[union-attr]
+        p50_ms=latency["50"],
+        p99_ms=latency["99"],
+        errors="; ".join(WRK_ERRORS.findall(out)),
+    )
+
+
+def _measure_size(
+    size: int,
+    figures: dict[str, Figures],
+    args: argparse.Namespace,
+    wanted: set[str],
+    *,
+    throughput: bool,
+) -> None:
+    print(f"\n×{size} seed_scale (load average {os.getloadavg()[0]:.1f}):", flush=True)
+    started = time.perf_counter()
+    _seed(size, args.reuse)
+    client, cookie = _viewer_client()
+    urls = {
+        name: url
+        for name, url in pages().items()
+        if not wanted or _stable(name) in wanted | {TRIVIAL}
+    }
+    for name, url in urls.items():
+        figures.setdefault(_stable(name), Figures()).queries[size] = _count_queries(client, url)
+    print(f"  data and queries ready in {time.perf_counter() - started:.0f} s", flush=True)
+
+    with gunicorn() as base:
+        for name, url in urls.items():
+            status = _status(base, url, cookie)
+            if status != 200:
+                raise RuntimeError(f"{name} ({url}) answered {status} through gunicorn")
+            wrk(base + url, cookie, duration=1, threads=1, connections=2)  # warm both workers
+        alone = min(args.duration, 2)
+        for name, url in urls.items():
+            figures[_stable(name)].alone_ms[size] = wrk(
+                base + url, cookie, duration=alone, threads=1, connections=1
+            ).p50_ms
+        print(f"  one connection per page measured (load average {os.getloadavg()[0]:.1f})")
+        if not throughput:
+            return
+        for round_number in range(1, args.rounds + 1):
+            for name, url in urls.items():
+                if name == TRIVIAL:
+                    continue
+                trivial = wrk(
+                    base + urls[TRIVIAL], cookie, duration=args.duration, threads=2, connections=8
+                )
+                page = wrk(base + url, cookie, duration=args.duration, threads=2, connections=8)
+                if page.errors or trivial.errors:
+                    print(f"  {name}: {page.errors or trivial.errors}")
+                figures[_stable(name)].rounds.append(
+                    (
+                        page.requests_per_second / trivial.requests_per_second,
+                        page.requests_per_second,
+                        page.p50_ms,
+                        page.p99_ms,
+                    )
+                )
+                figures[TRIVIAL].rounds.append(
+                    (1.0, trivial.requests_per_second, trivial.p50_ms, trivial.p99_ms)
+                )
+            print(
+                f"  round {round_number} of {args.rounds} done "
+                f"(load average {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
+
+
+def _stable(name: str) -> str:
+    # "House vote (441 casts)" is one row whatever the size.
+    return re.sub(r" \(\d+ casts\)", " (every cast)", name)
+
+
+def _print_table(figures: dict[str, Figures], sizes: list[int], args: argparse.Namespace) -> None:
+    first, last = sizes[0], sizes[-1]
+    print(
+        f"\nwrk -t2 -c8, {args.rounds} rounds of {args.duration:g} s beside the trivial page "
+        f"at ×{first}; one connection at each size"
+    )
+    header = (
+        f"{'page':28} {'req/s':>7} {'ratio (range)':>19} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'queries':>9}" + "".join(f" {f'×{size} ms':>7}" for size in sizes)
+    )
+    if len(sizes) > 1:
+        header += f" {f'×{last}/×{first}':>7}"
+    print(header)
+    for name, page in figures.items():
+        line = f"{name:28}"
+        if page.rounds:
+            ordered = sorted(page.rounds)
+            ratio, rate, p50, p99 = ordered[len(ordered) // 2]
+            ratios = [round_[0] for round_ in page.rounds]
+            spread = f"{min(ratios):.0%}–{max(ratios):.0%}"
+            if name == TRIVIAL:
+                rate = statistics.median(round_[1] for round_ in page.rounds)
+                line += f" {rate:7.0f} {'1':>19}"
+            else:
+                line += f" {rate:7.0f} {f'{ratio:.1%} ({spread})':>19}"
+            line += f" {p50:7.1f} {p99:7.1f}"
+        else:
+            line += f" {'':7} {'':>19} {'':7} {'':7}"
+        counts = [page.queries[size] for size in sizes if size in page.queries]
+        queries = str(counts[0]) if len(set(counts)) == 1 else "→".join(map(str, counts))
+        line += f" {queries:>9}"
+        line += "".join(f" {page.alone_ms.get(size, float('nan')):7.1f}" for size in sizes)
+        if len(sizes) > 1 and first in page.alone_ms and last in page.alone_ms:
+            line += f" {page.alone_ms[last] / page.alone_ms[first]:7.2f}"
+        print(line)
 
 
 if __name__ == "__main__":

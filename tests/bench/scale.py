@@ -6,7 +6,7 @@ fictional 200th Congress, so it never collides with the real record and can be r
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -109,6 +109,18 @@ class ScaleSize:
     positions: int = 30_000
     votes: int = 600
     activities: int = 50_000
+
+    def times(self, factor: int) -> "ScaleSize":
+        """This size with `factor` times the positions, activities, votes, provisions and
+        demands; the people stay (a chamber has as many members at any size)."""
+        return replace(
+            self,
+            **{name: getattr(self, name) * factor for name in SCALED_BY_TIMES},
+        )
+
+
+# What ScaleSize.times() multiplies.
+SCALED_BY_TIMES = ("positions", "activities", "votes", "provisions", "demands")
 
 
 def remove_scale_data() -> None:

@@ -1,8 +1,10 @@
 """Build (or rebuild) a large synthetic negotiation for benchmarks and print its timing.
 
-    uv run python -m tests.bench.seed_scale [--positions 30000 ...] [--remove]
+    uv run python -m tests.bench.seed_scale [--times 3] [--positions 30000 ...] [--remove]
 
-Each step is printed as it starts, one line each, so a log shows where a long build is.
+--times N multiplies the positions, activities, votes, provisions and demands (after any size
+given on its own). Each step is printed as it starts, one line each, with the time since the
+start, so a log shows where a long build is.
 """
 
 import argparse
@@ -16,6 +18,7 @@ django.setup()
 
 from tests.bench.scale import (  # noqa: E402
     SCALE_CONGRESS,
+    SCALED_BY_TIMES,
     ScaleSize,
     remove_scale_data,
     seed_scale,
@@ -26,7 +29,11 @@ from tracker.models import Activity, Position, Stakeholder, Vote, VoteCast  # no
 def build(size: ScaleSize) -> str:
     """Build the scale negotiation; returns what was built and how long it took."""
     started = time.perf_counter()
-    negotiation = seed_scale(size, progress=lambda step: print(f"seed_scale: {step}", flush=True))
+
+    def progress(step: str) -> None:
+        print(f"seed_scale: {step} ({time.perf_counter() - started:.0f} s)", flush=True)
+
+    negotiation = seed_scale(size, progress=progress)
     elapsed = time.perf_counter() - started
     counts = {
         "stakeholders": Stakeholder.objects.filter(slug__startswith="scale-").count(),
@@ -46,13 +53,20 @@ def main() -> None:
     defaults = ScaleSize()
     for name in ScaleSize.__dataclass_fields__:
         parser.add_argument(f"--{name}", type=int, default=getattr(defaults, name))
+    parser.add_argument(
+        "--times",
+        type=int,
+        default=1,
+        help=f"Multiply the {', '.join(SCALED_BY_TIMES)} by this (default 1).",
+    )
     parser.add_argument("--remove", action="store_true", help="Only delete the scale data.")
     options = vars(parser.parse_args())
     if options["remove"]:
         remove_scale_data()
         print("Scale data removed.")
         return
-    print(build(ScaleSize(**{name: options[name] for name in ScaleSize.__dataclass_fields__})))
+    size = ScaleSize(**{name: options[name] for name in ScaleSize.__dataclass_fields__})
+    print(build(size.times(options["times"])))
 
 
 if __name__ == "__main__":
