@@ -44,7 +44,7 @@ def test_an_editor_finds_a_provision_and_changes_its_status_in_place(browser, st
     page = _log_in(browser, staff, "eddie")
     page.screenshot(path=str(ARTIFACTS / "provisions-list.png"), full_page=True)
 
-    page.fill("input[name=q]", "emergency authority")
+    page.fill("form.filters input[name=q]", "emergency authority")
     page.wait_for_url("**q=emergency*")
     rows = page.locator("#provision-results tbody tr")
     rows.first.wait_for()

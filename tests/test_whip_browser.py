@@ -53,7 +53,8 @@ def test_an_editor_records_a_position_and_the_count_moves(live_server, browser_c
     assert page.locator("#still-needed").inner_text() == "59"
 
     row = page.locator(f"#member-{lankford.pk}")
-    row.get_by_text("Record position").click()  # the form opens in the row
+    row.locator("summary").click()  # the member's line opens: why, and the actions
+    row.get_by_text("Record position").click()  # the form opens under the member
     row.locator(f"select[name='m{lankford.pk}-target']").select_option(f"provision:{deal.pk}")
     row.locator(f"input[name='m{lankford.pk}-stance'][value=lean_support]").check()
     row.locator(f"input[name='m{lankford.pk}-source_url']").fill("https://example.org/floor")

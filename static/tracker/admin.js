@@ -1,7 +1,7 @@
 // Accessible names the Django admin leaves out, given from what the page already shows:
 // the autocomplete fields (select2) are named by their value only, empty for an empty field;
 // a tabular inline's inputs are labelled only by their column's header.
-window.addEventListener("load", function () {
+function nameAdminFields() {
   "use strict";
   function labelOf(select) {
     var label = select && document.querySelector("label[for='" + select.id + "']");
@@ -30,4 +30,9 @@ window.addEventListener("load", function () {
       part.setAttribute("aria-label", name);
     });
   });
+}
+// select2 may set its own attributes after the page loads: name them again a moment later.
+window.addEventListener("load", function () {
+  nameAdminFields();
+  window.setTimeout(nameAdminFields, 300);
 });
