@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from celery import shared_task
 from django.test import Client
 
 from tests.factories import make_user
 from tracker import roles
 from tracker.logs import JsonFormatter
-from tracker.tasks import send_digest
 
 pytestmark = pytest.mark.django_db
 
@@ -89,16 +89,24 @@ def test_a_probe_is_not_logged_at_info(client: Client, log_lines) -> None:
     assert _request_lines(log_lines()) == []
 
 
-def test_a_task_s_lines_name_the_task_and_its_id(groups, log_lines) -> None:
-    # A user without an address: the digest task logs that it skipped them.
-    nobody = make_user("nobody", role=roles.VIEWER)
-    nobody.email = ""
-    nobody.save(update_fields=["email"])
-    result = send_digest.apply(args=[nobody.pk, "2024-02-07", "2024-02-07T12:00:00+00:00"])
-    (line,) = [line for line in log_lines() if line["logger"] == "tracker.digests"]
-    assert line["message"].startswith("Digest for nobody skipped")
+@shared_task
+def record_progress(step: str) -> None:
+    """A task that logs a line, as the feed and digest tasks do."""
+    logging.getLogger("tracker.feeds").info("Refresh %s", step)
+
+
+def test_a_task_s_lines_name_the_task_and_its_id(log_lines) -> None:
+    result = record_progress.apply(args=["halfway"])
+    (line,) = [line for line in log_lines() if line["logger"] == "tracker.feeds"]
+    assert line["message"] == "Refresh halfway"
     assert line["task_id"] == result.id
-    assert line["task"] == "tracker.tasks.send_digest"
+    assert line["task"] == "tests.test_logs.record_progress"
+
+
+def test_lines_after_a_task_no_longer_name_it(log_lines) -> None:
+    record_progress.apply(args=["done"])
+    logging.getLogger("tracker.feeds").info("Between tasks")
+    assert "task_id" not in log_lines()[-1]
 
 
 def test_an_exception_is_kept_on_its_line(log_lines) -> None:
