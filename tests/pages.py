@@ -49,4 +49,10 @@ def staff_pages(demo: Negotiation) -> list[str]:
         "/digests/preview/email.html",
         "/search/?q=Ukraine+aid",
         "/search/?q=H.R.+815",
+        # Type-ahead for the long selects (tracker/choices.py).
+        "/choices/position-targets/?q=title",
+        f"/choices/position-targets/?whip={target.pk}&q=a",
+        "/choices/stakeholders/?q=murk",
+        f"/choices/provisions/?negotiation={demo.pk}&q=ukr",
+        "/choices/time-zones/?q=new+york",
     ]

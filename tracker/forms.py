@@ -4,6 +4,7 @@ from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone
 
 from tracker.models import (
@@ -32,6 +33,17 @@ PROVISION_SORTS = {
     "status": ("status", "Status"),
     "category": ("category", "Category"),
 }
+
+
+def type_ahead(field: forms.Field, kind: str, **scope: object) -> None:
+    """Give a long select type-ahead: static/tracker/combobox.js puts a combobox over it that
+    asks /choices/<kind>/ (with `scope` in the query) for the options matching what is typed.
+    The select itself stays in the form, holding the choice; without JavaScript it is all
+    there is."""
+    url = reverse("tracker-choices", args=[kind])
+    if scope:
+        url += "?" + "&".join(f"{key}={value}" for key, value in scope.items())
+    field.widget.attrs["data-choices"] = url
 
 
 class ProvisionFilterForm(forms.Form):
@@ -110,7 +122,12 @@ class PositionForm(forms.ModelForm):
         }
 
     def __init__(
-        self, *args: object, provisions: list[Provision], demands: list[Demand], **kwargs: object
+        self,
+        *args: object,
+        provisions: list[Provision],
+        demands: list[Demand],
+        whip_target_id: int | None = None,
+        **kwargs: object,
     ) -> None:
         kwargs.setdefault("initial", {"as_of": timezone.localdate()})
         super().__init__(*args, **kwargs)
@@ -124,6 +141,9 @@ class PositionForm(forms.ModelForm):
         if demands:
             choices.append(("Demands", [(f"demand:{d.pk}", d.title) for d in demands]))
         self.fields["target"].choices = choices
+        # On a whip board, only what the vote is about.
+        scope = {"whip": whip_target_id} if whip_target_id else {}
+        type_ahead(self.fields["target"], "position-targets", **scope)
 
     def position_kwargs(self) -> dict[str, object]:
         """What `Stakeholder.record_position` takes, from the cleaned form."""
@@ -173,6 +193,9 @@ class DemandForm(forms.ModelForm):
             negotiation_id=negotiation_id
         ).order_by("title")
         self.fields["demanded_by"].queryset = Stakeholder.objects.order_by("name")
+        self.fields["demanded_by"].empty_label = "Nobody named (unattributed)"
+        type_ahead(self.fields["demanded_by"], "stakeholders")
+        type_ahead(self.fields["provisions"], "provisions", negotiation=negotiation_id)
         # An edit must say which revision it was based on, so it cannot overwrite a newer one.
         self.fields["revision"].required = self.instance.pk is not None
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from tracker.views import (
     bills,
+    choices,
     dashboard,
     demands,
     digests,
@@ -31,6 +32,8 @@ urlpatterns = [
     path("", dashboard.home, name="tracker-home"),
     path("search/", search.search_results, name="tracker-search"),
     path("seen/<str:page>", visits.seen_mark, name="tracker-seen"),
+    # Type-ahead for long selects (the combobox of static/tracker/combobox.js).
+    path("choices/<slug:kind>/", choices.choice_list, name="tracker-choices"),
     # Probes; tracker.views.health.ProbeMiddleware answers them before the Host header is checked.
     path("healthz", health.healthz, name="tracker-health"),
     path("readyz", health.readyz, name="tracker-ready"),

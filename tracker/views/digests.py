@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tracker import digests
+from tracker.forms import type_ahead
 from tracker.models import (
     Demand,
     DigestDelivery,
@@ -62,6 +63,10 @@ class DigestPreferenceForm(forms.ModelForm):
         }
         # The labels say it all; the models' help texts only repeated them.
         help_texts = {"hour": "", "weekday": "", "send_empty": ""}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        type_ahead(self.fields["time_zone"], "time-zones")  # some six hundred of them
 
 
 @login_required

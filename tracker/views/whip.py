@@ -308,6 +308,7 @@ def _position_form(target: VoteTarget, member: Stakeholder, data: object = None)
         data,
         provisions=[link.provision for link in links if link.provision_id],
         demands=[link.demand for link in links if link.demand_id],
+        whip_target_id=target.pk,
         prefix=f"m{member.pk}",
     )
 
