@@ -1,5 +1,6 @@
 """Editors change a provision's status inline; a stale submit never overwrites a newer change."""
 
+import re
 import threading
 
 import pytest
@@ -302,3 +303,83 @@ def test_amounts_can_be_typed_as_staff_write_them(client: Client, admin_user, de
         assert response.status_code == 302, typed
         enacted.refresh_from_db()
         assert enacted.amount == stored
+
+
+def _shown_amounts(page: str) -> dict[str, str]:
+    """Each amount input's name and the value it shows."""
+    return dict(
+        re.findall(r'<input id="amount-\d+" name="(v\d+-amount)"[^>]*?value="([^"]*)"', page)
+    )
+
+
+def test_the_amounts_form_shows_every_digit_and_what_it_accepts(
+    client: Client, admin_user, demo
+) -> None:
+    provision = Provision.objects.get(negotiation=demo, slug="ukraine")
+    request = VersionLine.objects.get(provision=provision, version__stage="request")
+    client.force_login(admin_user)
+
+    page = client.get(provision.get_absolute_url()).content.decode()
+
+    # Grouped and exact, never rounded to "$61.4B" in the box; read short beside it.
+    assert _shown_amounts(page)[f"v{request.version_id}-amount"] == "61,400,000,000"
+    assert '<span class="amount-read">$61.4B</span>' in page
+    assert "<kbd>$61.4B</kbd>" in page and 'aria-describedby="amounts-hint"' in page
+    # A phone's number pad has no "$" or "B": the box takes text.
+    assert 'inputmode="numeric"' not in page
+
+
+def test_saving_the_form_as_shown_changes_nothing(client: Client, admin_user, demo) -> None:
+    provision = Provision.objects.get(negotiation=demo, slug="ukraine")
+    client.force_login(admin_user)
+    shown = _shown_amounts(client.get(provision.get_absolute_url()).content.decode())
+    lines = {line.pk: line.amount for line in VersionLine.objects.filter(provision=provision)}
+
+    response = client.post(
+        reverse("tracker-provision-amounts", args=[provision.pk]), shown, follow=True
+    )
+
+    assert "No amount changed." in response.content.decode()
+    assert {line.pk: line.amount for line in VersionLine.objects.filter(provision=provision)} == (
+        lines
+    )
+    assert not Activity.objects.filter(kind=ActivityKind.AMOUNT_CHANGE).exists()
+
+
+def test_after_saving_the_page_says_what_changed_as_staff_read_it(
+    client: Client, admin_user, demo
+) -> None:
+    provision = Provision.objects.get(negotiation=demo, slug="ukraine")
+    enacted = VersionLine.objects.get(provision=provision, version__slug="enacted")
+    client.force_login(admin_user)
+    shown = _shown_amounts(client.get(provision.get_absolute_url()).content.decode())
+
+    response = client.post(
+        reverse("tracker-provision-amounts", args=[provision.pk]),
+        shown | {f"v{enacted.version_id}-amount": "$61.5B"},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert "Saved: Enacted $60.84B → $61.5B." in page
+    assert _shown_amounts(page)[f"v{enacted.version_id}-amount"] == "61,500,000,000"
+    assert '<span class="amount-read">$61.5B</span>' in page
+
+
+def test_an_empty_amount_adds_no_line_to_a_version_without_one(
+    client: Client, admin_user, demo
+) -> None:
+    """Reproduced before the fix: saving the form with H.R. 2's box left empty gave Ukraine a
+    line in H.R. 2, and the page then said it was "Included" there instead of "not in the
+    record"."""
+    provision = Provision.objects.get(negotiation=demo, slug="ukraine")
+    assert not VersionLine.objects.filter(provision=provision, version__stage="house_text").exists()
+    client.force_login(admin_user)
+    shown = _shown_amounts(client.get(provision.get_absolute_url()).content.decode())
+    assert "" in shown.values()  # H.R. 2's box, empty
+
+    client.post(reverse("tracker-provision-amounts", args=[provision.pk]), shown)
+
+    assert not VersionLine.objects.filter(provision=provision, version__stage="house_text").exists()
+    page = client.get(provision.get_absolute_url()).content.decode()
+    assert "not in the record" in page

@@ -177,10 +177,16 @@ class Provision(WorkflowMixin, models.Model):
     def set_amount(
         self, version: "models.Model", amount: int | None, *, by: AbstractBaseUser | None
     ) -> Activity | None:
-        """Set this provision's amount in one version; None when nothing changed."""
-        line, _ = VersionLine.objects.select_for_update().get_or_create(
-            provision=self, version=version
-        )
+        """Set this provision's amount in one version; None when nothing changed. An empty
+        amount where the version has no line leaves it without one ("not in the record"),
+        rather than adding a line that would read as included."""
+        lines = VersionLine.objects.select_for_update()
+        try:
+            line = lines.get(provision=self, version=version)
+        except VersionLine.DoesNotExist:
+            if amount is None:
+                return None
+            line, _ = lines.get_or_create(provision=self, version=version)
         if line.amount == amount:
             return None
         before = line.amount

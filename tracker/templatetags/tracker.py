@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from tracker.money import AmountError, format_change, format_dollars, parse_dollars
+from tracker.money import format_change, format_dollars
 
 register = template.Library()
 
@@ -73,13 +73,9 @@ def moment(value: datetime | None) -> str:
 
 @register.filter
 def amount_input(amount: int | None) -> str:
-    """An amount as an input shows it for editing: the short form staff write ("$61.4B") when
-    it reads back to exactly the same dollars, else every digit ("481,234,567")."""
-    if amount is None:
+    """An amount as an input shows it for editing: every digit, grouped ("61,400,000,000").
+    Always exact, so saving the form unchanged never rounds a figure; parse_dollars reads it
+    back, as it reads "$61.4B". Empty for none (a version without a line gives "")."""
+    if not isinstance(amount, int):
         return ""
-    short = format_dollars(amount)
-    try:
-        exact = parse_dollars(short) == amount
-    except AmountError:
-        exact = False
-    return short if exact else f"{amount:,}"
+    return f"{amount:,}"

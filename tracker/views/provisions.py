@@ -29,9 +29,11 @@ from tracker.models import (
     ProvisionStatus,
     StaleEditError,
     TransitionNotAllowed,
+    Unit,
     VersionLine,
     Vote,
 )
+from tracker.money import format_dollars
 from tracker.views import live
 from tracker.views.access import current_negotiation, permission_needed
 from tracker.views.editing import CHANGED, CONFLICT, INVALID, add_note, apply_status_change
@@ -287,22 +289,37 @@ def provision_amounts(request: HttpRequest, pk: int) -> HttpResponse:
     forms = {v.pk: AmountForm(request.POST, prefix=f"v{v.pk}") for v in versions}
     # Every field is checked before anything is written, and the writes are one transaction.
     if all([form.is_valid() for form in forms.values()]):
+        before = {line.version_id: line.amount for line in provision.lines.all()}
+        wanted = {v: forms[v.pk].cleaned_data["amount"] for v in versions}
         try:
-            changes = provision.set_amounts(
-                {v: forms[v.pk].cleaned_data["amount"] for v in versions}, by=request.user
-            )
+            provision.set_amounts(wanted, by=request.user)
         except ValidationError as refused:
             messages.error(request, f"No amount was changed: {' '.join(refused.messages)}")
         else:
-            count = len(changes)
-            messages.success(
-                request, f"{count} amount(s) changed." if count else "No amount changed."
-            )
+            messages.success(request, _amounts_saved(provision, before, wanted))
             return redirect(provision.get_absolute_url())
     else:
         messages.error(request, "No amount was changed: see the highlighted field(s).")
     context = _detail_context(request, provision, amount_forms=forms)
     return TemplateResponse(request, "provisions/detail.html", context, status=422)
+
+
+def _amounts_saved(
+    provision: Provision, before: dict[int, int | None], after: dict[PackageVersion, int | None]
+) -> str:
+    """What a save changed, in the figures staff read: "Saved: Request $61.4B → $61.5B"."""
+
+    def shown(amount: int | None) -> str:
+        if amount is None:
+            return "none"
+        return format_dollars(amount) if provision.unit == Unit.USD else f"{amount:,}"
+
+    changed = [
+        f"{version.get_stage_display()} {shown(before.get(version.pk))} → {shown(amount)}"
+        for version, amount in after.items()
+        if amount != before.get(version.pk)
+    ]
+    return f"Saved: {'; '.join(changed)}." if changed else "No amount changed."
 
 
 @permission_needed("tracker.add_activity", "add notes")
