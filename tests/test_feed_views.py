@@ -128,8 +128,10 @@ def test_with_redis_down_or_hung_refresh_says_the_queue_is_unavailable(
         response = client.post(
             reverse("tracker-feed-refresh", args=["senate"]), headers={"HX-Request": "true"}
         )
-    assert response.status_code == 503
+    # A 200: the card, with the message and the failed run (htmx would swap no 5xx).
+    assert response.status_code == 200
     assert "queue is unavailable" in response.content.decode()
+    assert 'id="feed-senate"' in response.content.decode()
     run = FeedRun.objects.get()
     assert run.status == "failed"
     assert run.message.startswith("The task queue is unavailable")
@@ -151,3 +153,71 @@ def test_the_run_page_lists_each_error_with_its_item(client, viewer, finished_ru
     client.force_login(viewer)
     page = client.get(reverse("tracker-feed-run", args=[finished_run.pk])).content.decode()
     assert "senate-118-2-41" in page and "an HTML page" in page and "senate.gov" in page
+
+
+def _failed_run(source: str, message: str = "") -> FeedRun:
+    run = queue.queue_run(source, trigger="schedule")
+    recorder = sync._begin(source, "", run_id=run.pk, trigger="schedule", progress=None)
+    return sync._finish(recorder, fatal=message or "house-119-2-1: unreachable (ConnectError)")
+
+
+def _refresh_in_process(monkeypatch, *, fails: bool) -> None:
+    """Refresh now as without a broker: the run is over by the time the card comes back."""
+
+    def refresh(source: str, *, user: object = None) -> FeedRun:
+        run = queue.queue_run(source, user=user)
+        recorder = sync._begin(source, "", run_id=run.pk, trigger="manual", progress=None)
+        recorder.run.updated = 0 if fails else 2
+        return sync._finish(recorder, fatal="a failure" if fails else "")
+
+    monkeypatch.setattr("tracker.views.feeds.enqueue_refresh", refresh)
+
+
+def test_after_refresh_now_the_card_shows_the_streak_and_success_as_they_now_are(
+    client, editor, monkeypatch
+) -> None:
+    """Reproduced before the fix: only the run line was swapped, so after a successful refresh
+    the card still said "Error streak 2 runs" and "Last success never" above "Succeeded"."""
+    _failed_run("house")
+    _failed_run("house")
+    _refresh_in_process(monkeypatch, fails=False)
+    client.force_login(editor)
+
+    card = client.post(
+        reverse("tracker-feed-refresh", args=["house"]), headers={"HX-Request": "true"}
+    ).content.decode()
+
+    assert card.lstrip().startswith('<section class="feed-source" id="feed-house"')
+    assert "<dt>Error streak</dt>\n      <dd>0</dd>" in card
+    assert "<dt>Last success</dt>\n      <dd>never</dd>" not in card
+    assert "stale" not in card
+    assert 'id="refresh-house"' in card  # the button keeps its id, and so the focus
+    # The run is over: the recent runs come along, out of band, with it at the top.
+    run = FeedRun.objects.filter(source="house").first()
+    assert '<tbody id="feed-runs" hx-swap-oob="true">' in card
+    assert card.index(f">{run.pk}</a></td>") > card.index('id="feed-runs"')
+
+
+def test_a_failed_refresh_counts_in_the_cards_streak_at_once(client, editor, monkeypatch) -> None:
+    _refresh_in_process(monkeypatch, fails=True)
+    client.force_login(editor)
+
+    card = client.post(
+        reverse("tracker-feed-refresh", args=["senate"]), headers={"HX-Request": "true"}
+    ).content.decode()
+
+    assert "<dt>Error streak</dt>\n      <dd><strong>1 run</strong></dd>" in card
+    assert "feed-badge-stale" in card
+
+
+def test_a_polled_card_keeps_polling_while_its_run_is_queued(client, editor) -> None:
+    run = queue.queue_run("members", user=editor)
+    client.force_login(editor)
+
+    card = client.get(
+        reverse("tracker-feed-run", args=[run.pk]), headers={"HX-Request": "true"}
+    ).content.decode()
+
+    assert 'id="feed-members"' in card
+    assert 'hx-trigger="every 2s" hx-target="#feed-members" hx-swap="outerHTML"' in card
+    assert "feed-runs" not in card  # the recent runs wait until it is over

@@ -28,6 +28,7 @@ from tracker.models.feeds import (
     FeedRunStatus,
     FeedSource,
     SourceStatus,
+    source_status,
     source_statuses,
 )
 from tracker.models.negotiations import (
@@ -135,5 +136,6 @@ __all__ = [
     "attach_derived_votes",
     "normalise_cast",
     "required_majority",
+    "source_status",
     "source_statuses",
 ]

@@ -75,27 +75,28 @@ class SourceStatus:
 
 def source_statuses() -> list[SourceStatus]:
     """Last success, last change and error streak of every source (a few queries per source)."""
-    statuses = []
-    for source in SOURCES:
-        runs = FeedRun.objects.filter(source=source.key).recent()
-        finished = list(runs.finished()[:20])
-        streak = 0
-        for run in finished:
-            if run.status not in (FeedRunStatus.FAILED, FeedRunStatus.PARTIAL, "abandoned"):
-                break
-            streak += 1
-        statuses.append(
-            SourceStatus(
-                source=source.key,
-                label=source.label,
-                origin=source.origin,
-                latest=runs.exclude(status=FeedRunStatus.SKIPPED).first(),
-                last_success=runs.successful().first(),
-                last_change=runs.successful().with_changes().first(),
-                error_streak=streak,
-            )
-        )
-    return statuses
+    return [source_status(source.key) for source in SOURCES]
+
+
+def source_status(key: str) -> SourceStatus:
+    """One source's last success, last change and error streak, as of now."""
+    source = BY_KEY[key]
+    runs = FeedRun.objects.filter(source=source.key).recent()
+    finished = list(runs.finished()[:20])
+    streak = 0
+    for run in finished:
+        if run.status not in (FeedRunStatus.FAILED, FeedRunStatus.PARTIAL, "abandoned"):
+            break
+        streak += 1
+    return SourceStatus(
+        source=source.key,
+        label=source.label,
+        origin=source.origin,
+        latest=runs.exclude(status=FeedRunStatus.SKIPPED).first(),
+        last_success=runs.successful().first(),
+        last_change=runs.successful().with_changes().first(),
+        error_streak=streak,
+    )
 
 
 class FeedRun(models.Model):

@@ -7,11 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from tracker.feeds.queue import QueueUnavailable, enqueue_refresh
-from tracker.models import FeedRun, FeedSource, source_statuses
+from tracker.models import FeedRun, FeedSource, source_status, source_statuses
 from tracker.views.access import permission_needed
 
 # A refresh writes to the activity record (new votes, new actions), which Editors may add to.
 REFRESH_PERMISSION = "tracker.add_activity"
+RECENT_RUNS = 25
 
 
 @login_required
@@ -19,7 +20,7 @@ REFRESH_PERMISSION = "tracker.add_activity"
 def feed_list(request: HttpRequest) -> HttpResponse:
     context = {
         "statuses": source_statuses(),
-        "runs": FeedRun.objects.recent()[:25],
+        "runs": FeedRun.objects.recent()[:RECENT_RUNS],
         "can_refresh": request.user.has_perm(REFRESH_PERMISSION),
     }
     return render(request, "feeds/list.html", context)
@@ -33,15 +34,15 @@ def feed_refresh(request: HttpRequest, source: str) -> HttpResponse:
     try:
         run = enqueue_refresh(source, user=request.user)
     except QueueUnavailable as error:
-        run = FeedRun.objects.filter(source=source).recent().first()
         message = f"{error} Try again later; the stored data is unchanged."
         if request.htmx:
-            context = {"run": run, "source": source, "queue_error": message}
-            return render(request, "feeds/list.html#run-status", context, status=503)
+            # The card with the message and the failed run, as a 200: htmx swaps no 5xx
+            # (base.html), and the user must see why nothing is refreshing.
+            return _card(request, source, queue_error=message)
         messages.error(request, message)
         return redirect("tracker-feeds")
     if request.htmx:
-        return render(request, "feeds/list.html#run-status", {"run": run, "source": source})
+        return _card(request, source)
     messages.success(request, f"Refresh of {run.get_source_display()} queued.")
     return redirect("tracker-feeds")
 
@@ -49,7 +50,23 @@ def feed_refresh(request: HttpRequest, source: str) -> HttpResponse:
 @login_required
 @require_GET
 def feed_run_status(request: HttpRequest, pk: int) -> HttpResponse:
-    """One run's progress: the fragment HTMX polls while the run is queued or running."""
+    """One run's page; with HTMX, its source's card, which polls itself while the run is
+    queued or running."""
     run = get_object_or_404(FeedRun.objects.select_related("requested_by"), pk=pk)
-    template = "feeds/list.html#run-status" if request.htmx else "feeds/run.html"
-    return render(request, template, {"run": run, "source": run.source})
+    if request.htmx:
+        return _card(request, run.source)
+    return render(request, "feeds/run.html", {"run": run})
+
+
+def _card(request: HttpRequest, source: str, *, queue_error: str = "") -> HttpResponse:
+    """A source's card as it stands now: its last success, last change and error streak
+    with its latest run (a refresh run in-process has already finished: they must agree),
+    and the recent runs too once nothing is running."""
+    feed = source_status(source)
+    context = {
+        "status": feed,
+        "can_refresh": request.user.has_perm(REFRESH_PERMISSION),
+        "queue_error": queue_error,
+        "runs": None if feed.active_run else FeedRun.objects.recent()[:RECENT_RUNS],
+    }
+    return render(request, "feeds/list.html#card-refreshed", context)
