@@ -331,6 +331,11 @@ def _amendment_about(text: str) -> str:
     return f"S.Amdt. {match.group(1) or match.group(2)}"
 
 
+def _day(value: date | datetime) -> str:
+    """A day with its year: a negotiation runs across years, and the step is read later."""
+    return f"{value:%b} {value.day}, {value.year}"
+
+
 def _next_step(steps: list[FloorStep]) -> str:
     """What the Senate does next on this bill, as the last steps leave it."""
     if not steps:
@@ -340,13 +345,13 @@ def _next_step(steps: list[FloorStep]) -> str:
     if pending:
         step = pending[-1]
         return (
-            f"Cloture vote on {step.about}: earliest {step.ripens_on:%b} {step.ripens_on.day}, "
+            f"Cloture vote on {step.about}: earliest {_day(step.ripens_on)}, "
             "one hour after the Senate convenes on the second day of session after filing "
             "(Rule XXII)"
         )
     if last.kind == "cloture_vote" and last.result == "agreed":
         ends = (
-            f", by {last.post_cloture_ends:%b} {last.post_cloture_ends.day} at the latest"
+            f", by {_day(last.post_cloture_ends)} at the latest"
             if last.post_cloture_ends
             else ""
         )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.template.defaultfilters import date as format_date
+from django.utils import timezone
 
 from tracker.funding import Sum
 from tracker.money import format_dollars
@@ -179,9 +180,18 @@ def count_over_time(
         lines[1] = Line(
             no_line.points, no_line.dash, no_line.label, no_line.end_x, yes_line.end_y + shift
         )
-    middle = first if days < 2 else points[len(points) // 2][0]
-    ticks = [(x_of(day), format_date(day, "M j")) for day in sorted({first, middle, last})]
-    description = ", ".join(f"{day:%b %-d}: {yes} yes, {no} no" for day, yes, no in points)
+    this_year = timezone.localdate().year
+
+    def day_label(day: date) -> str:
+        # The year only where it is not this year's: "Feb 7", but "Feb 7, 2024".
+        return format_date(day, "M j" if day.year == this_year else "M j, Y")
+
+    # The first day, the last, and the one halfway in time between them (not the middle
+    # point: points bunch up before a vote, and two labels then overlapped).
+    middle = first + (last - first) // 2
+    tick_days = {first, last} | ({middle} if days >= 4 else set())
+    ticks = [(x_of(day), day_label(day)) for day in sorted(tick_days)]
+    description = ", ".join(f"{day_label(day)}: {yes} yes, {no} no" for day, yes, no in points)
     return LineChart(
         width,
         height,
