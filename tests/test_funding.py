@@ -1,6 +1,8 @@
 """The funding comparison: lines across versions, subtotals that add up, topline flags, and
 totals that stay honest about the figures in them."""
 
+import csv
+import io
 import re
 from datetime import date
 
@@ -358,3 +360,72 @@ def test_the_page_refuses_other_methods(client, viewer, demo) -> None:
 def test_an_unknown_negotiation_is_a_404(client, viewer, demo) -> None:
     client.force_login(viewer)
     assert client.get("/funding/", {"negotiation": "no-such-thing"}).status_code == 404
+
+
+# Empty columns collapsed on request --------------------------------------------------------
+
+
+def test_a_version_with_no_figure_is_named_and_its_column_hidden_on_request(
+    client, viewer, demo
+) -> None:
+    shown = _page(client, viewer, demo)
+    assert _columns(shown)[0] == "House text"  # H.R. 2 has no funding line at all
+    assert re.search(r"No figure in any line:\s+<strong>House text</strong>", shown)
+    assert f'<a href="?negotiation={demo.slug}&amp;empty=hide">Hide its column</a>' in shown
+
+    response = client.get("/funding/", {"negotiation": demo.slug, "empty": "hide"})
+
+    hidden = response.content.decode()
+    assert _columns(hidden) == ["Request", "Senate text", "Senate-passed", "Enacted"]
+    assert re.search(
+        r"Not shown, with no figure in any line:\s+<strong>House text</strong>", hidden
+    )
+    assert f'<a href="?negotiation={demo.slug}">Show every version</a>' in hidden
+    # Every figure and total of the versions shown is the same as with every column.
+    for line in ("ukraine", "subtotal-ukraine", "total", "stated", "gap"):
+        assert _by_stage(hidden, line) == {
+            stage: cell for stage, cell in _by_stage(shown, line).items() if stage != "House text"
+        }, line
+    assert "House text" not in re.search(r"<figure.*</figure>", hidden, re.S).group(0)
+
+
+def test_the_csv_follows_the_pages_choice(client, viewer, demo) -> None:
+    client.force_login(viewer)
+    hidden = client.get("/funding/", {"negotiation": demo.slug, "empty": "hide"}).content.decode()
+    link = re.search(r'<a href="(/funding/comparison\.csv[^"]*)" download>', hidden).group(1)
+    assert link == f"/funding/comparison.csv?negotiation={demo.slug}&amp;empty=hide"
+
+    every = client.get("/funding/comparison.csv", {"negotiation": demo.slug})
+    fewer = client.get("/funding/comparison.csv", {"negotiation": demo.slug, "empty": "hide"})
+
+    header = next(csv.reader(io.StringIO(every.content.decode("utf-8-sig"))))
+    fewer_header = next(csv.reader(io.StringIO(fewer.content.decode("utf-8-sig"))))
+    assert "H.R. 2, Secure the Border Act of 2023 (House-passed)" in header
+    # The version's four columns (amount, unconfirmed, confirmed only, change) are gone.
+    assert fewer_header == [name for name in header if "House" not in name]
+    assert len(fewer_header) == len(header) - 4
+    assert f"funding-{demo.slug}-with-figures.csv" in fewer["Content-Disposition"]
+
+
+def test_a_column_whose_figures_are_unconfirmed_is_not_empty() -> None:
+    negotiation = make_negotiation()
+    counted = make_version(negotiation, slug="counted", dated=date(2024, 1, 1))
+    unknown = make_version(negotiation, slug="unknown", dated=date(2024, 2, 1))
+    nothing = make_version(negotiation, slug="nothing", dated=date(2024, 3, 1))
+    line = make_provision(negotiation)
+    VersionLine.objects.create(provision=line, version=counted, amount=5 * BILLION)
+    # A line that is in the version, its amount not yet known: the column says so.
+    VersionLine.objects.create(provision=line, version=unknown, amount=None, is_confirmed=False)
+
+    comparison = funding_comparison(negotiation, hide_empty=True)
+
+    assert comparison.versions == [counted, unknown]
+    assert comparison.empty_versions == [nothing]
+
+
+def test_nothing_to_hide_offers_no_toggle(client, viewer) -> None:
+    negotiation = make_negotiation()
+    version = make_version(negotiation)
+    VersionLine.objects.create(provision=make_provision(negotiation), version=version, amount=1)
+    page = _page(client, viewer, negotiation)
+    assert "empty=hide" not in page and "No figure in any line" not in page

@@ -222,6 +222,10 @@ class Comparison:
     totals: list[Sum] = field(default_factory=list)
     # CBO cost estimates beside the version each scores (by version id); see _estimates.
     estimates: dict[int, list[CostEstimate]] = field(default_factory=dict)
+    # Versions with no figure in any line (their columns are all dashes), and whether the
+    # table leaves them out ("empty columns collapsed on request").
+    empty_versions: list[PackageVersion] = field(default_factory=list)
+    hides_empty: bool = False
 
     @property
     def headers(self) -> list[tuple[PackageVersion, list[CostEstimate]]]:
@@ -260,15 +264,18 @@ class Comparison:
         ]
 
 
-def funding_comparison(negotiation: Negotiation) -> Comparison:
+def funding_comparison(negotiation: Negotiation, *, hide_empty: bool = False) -> Comparison:
     """Build the table in four queries: versions, funding provisions, their lines, and the CBO
-    estimates of the versions' bills."""
-    comparison = _compare(negotiation.pk, negotiation)
+    estimates of the versions' bills. With `hide_empty`, versions with no figure in any line
+    are left out (and listed in `hidden_versions`)."""
+    comparison = _compare(negotiation.pk, negotiation, hide_empty=hide_empty)
     comparison.estimates = _estimates(comparison.versions)
     return comparison
 
 
-def _compare(negotiation_id: int, negotiation: Negotiation | None = None) -> Comparison:
+def _compare(
+    negotiation_id: int, negotiation: Negotiation | None = None, *, hide_empty: bool = False
+) -> Comparison:
     versions = list(
         PackageVersion.objects.filter(negotiation_id=negotiation_id).order_by("dated", "id")
     )
@@ -298,6 +305,16 @@ def _compare(negotiation_id: int, negotiation: Negotiation | None = None) -> Com
             )
         )
     }
+    # A version whose column would show nothing but dashes: no line has a figure there, nor
+    # says that its figure is unconfirmed.
+    shown = {
+        version_id
+        for (_, version_id), figure in figures.items()
+        if figure.amount is not None or not figure.is_confirmed
+    }
+    empty = [version for version in versions if version.id not in shown]
+    if hide_empty:
+        versions = [version for version in versions if version.id in shown]
     by_pk = {provision.pk: provision for provision in provisions}
     children: dict[int | None, list[Provision]] = defaultdict(list)
     for provision in provisions:
@@ -372,6 +389,8 @@ def _compare(negotiation_id: int, negotiation: Negotiation | None = None) -> Com
         blocks.append(CategoryBlock(category, rows, _sum_columns(rows, len(versions))))
     comparison = Comparison(negotiation, versions, blocks)  # type: ignore[arg-type]
     comparison.totals = _add([block.subtotals for block in blocks], len(versions))
+    comparison.empty_versions = empty
+    comparison.hides_empty = hide_empty and bool(empty)
     return comparison
 
 

@@ -30,12 +30,27 @@ def _pick_negotiation(request: HttpRequest, negotiations: list[Negotiation]) -> 
     raise Http404(f"No negotiation {slug!r}.")
 
 
+def _hide_empty(request: HttpRequest) -> bool:
+    """?empty=hide: versions with no figure in any line are left out, of the page and the CSV."""
+    return request.GET.get("empty") == "hide"
+
+
+def _query(request: HttpRequest, *, hide_empty: bool) -> str:
+    """The page's own query string with the empty versions hidden or not; the rest is kept."""
+    query = request.GET.copy()
+    query.pop("empty", None)
+    if hide_empty:
+        query["empty"] = "hide"
+    return f"?{query.urlencode()}" if query else ""
+
+
 @login_required
 @require_GET
 def funding_compare(request: HttpRequest) -> HttpResponse:
     negotiations = list(Negotiation.objects.only("slug", "name"))
     negotiation = _pick_negotiation(request, negotiations)
-    comparison = funding_comparison(negotiation)
+    hide_empty = _hide_empty(request)
+    comparison = funding_comparison(negotiation, hide_empty=hide_empty)
     chart = grouped_bars(
         [version.get_stage_display() for version in comparison.versions],
         comparison.chart_series,
@@ -45,6 +60,9 @@ def funding_compare(request: HttpRequest) -> HttpResponse:
         "comparison": comparison,
         "chart": chart,
         "negotiations": negotiations,
+        # The CSV follows the page: the same versions, hidden or not.
+        "csv_query": _query(request, hide_empty=hide_empty),
+        "toggle_query": _query(request, hide_empty=not hide_empty) or "?",
     }
     return render(request, "funding/compare.html", context)
 
@@ -53,7 +71,7 @@ def funding_compare(request: HttpRequest) -> HttpResponse:
 @require_GET
 def funding_compare_csv(request: HttpRequest) -> HttpResponse:
     negotiation = _get_negotiation(request)
-    comparison = funding_comparison(negotiation)
-    return csv_response(
-        f"funding-{negotiation.slug}.csv", funding_header(comparison), funding_rows(comparison)
-    )
+    hide_empty = _hide_empty(request)
+    comparison = funding_comparison(negotiation, hide_empty=hide_empty)
+    name = f"funding-{negotiation.slug}{'-with-figures' if comparison.hides_empty else ''}.csv"
+    return csv_response(name, funding_header(comparison), funding_rows(comparison))
