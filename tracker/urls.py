@@ -8,6 +8,7 @@ from tracker.views import (
     dashboard,
     demands,
     digests,
+    favicon,
     feeds,
     funding,
     health,
@@ -32,6 +33,7 @@ urlpatterns = [
     path("", dashboard.home, name="tracker-home"),
     path("search/", search.search_results, name="tracker-search"),
     path("seen/<str:page>", visits.seen_mark, name="tracker-seen"),
+    path("favicon.ico", favicon.favicon, name="tracker-favicon"),
     # Type-ahead for long selects (the combobox of static/tracker/combobox.js).
     path("choices/<slug:kind>/", choices.choice_list, name="tracker-choices"),
     # Probes; tracker.views.health.ProbeMiddleware answers them before the Host header is checked.
