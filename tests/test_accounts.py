@@ -1,5 +1,6 @@
 """Staff log in by username or email, Admins with an authenticator app; no public sign-up."""
 
+import re
 import time
 
 import pytest
@@ -97,3 +98,27 @@ def test_password_reset_sends_an_email(client: Client, groups, mailoutbox) -> No
     client.post(reverse("account_reset_password"), {"email": "eddie@example.com"})
     assert len(mailoutbox) == 1
     assert "eddie@example.com" in mailoutbox[0].to
+
+
+def test_setting_up_the_app_shows_the_whole_secret_then_a_way_on(client: Client, groups) -> None:
+    """Before: the secret sat in a narrow disabled input that cut it off, and the recovery
+    codes page that follows had no link back into the tracker."""
+    make_user("eddie", role=roles.EDITOR)
+    _login(client, "eddie")
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+
+    setup = client.get(reverse("mfa_activate_totp")).content.decode()
+
+    shown = re.search(
+        r'<code class="totp-secret" id="authenticator_secret"[^>]*>([A-Z2-7]+)<', setup
+    )
+    assert shown and len(shown.group(1)) == 32  # every character of the base32 secret, as text
+    code = hotp_value(shown.group(1), int(time.time()) // 30)
+    activated = client.post(reverse("mfa_activate_totp"), {"code": f"{code:06d}"})
+    assert activated["Location"] == reverse("mfa_view_recovery_codes")
+
+    codes = client.get(activated["Location"]).content.decode()
+
+    assert re.search(r'<a class="button" href="/">Continue</a>', codes)
+    assert len(re.findall(r"<li><code>\d+</code></li>", codes)) == 10
+    assert reverse("mfa_download_recovery_codes") in codes

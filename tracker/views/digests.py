@@ -155,12 +155,15 @@ def digest_preview(request: HttpRequest) -> HttpResponse:
         {
             "target": target,
             "message": message,
-            "headers": [
-                ("From", message.from_email),
-                ("To", ", ".join(message.to)),
-                ("Subject", message.subject),
-                *message.extra_headers.items(),
-            ],
+            "headers": {
+                "main": [
+                    ("From", message.from_email),
+                    ("To", ", ".join(message.to)),
+                    ("Subject", message.subject),
+                ],
+                # Message-ID, List-Unsubscribe and the like: for mail software, not the reader.
+                "delivery": list(message.extra_headers.items()),
+            },
             "html_url": html_url,
             "can_preview_others": request.user.has_perm(PREVIEW_OTHERS_PERMISSION),
         },
