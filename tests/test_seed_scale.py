@@ -75,3 +75,11 @@ def test_the_script_prints_each_step_what_it_built_and_how_long_it_took(capsys) 
     assert "seed_scale: 30 positions" in output
     assert "12 stakeholders, 5 provisions, 2 demands, 30 positions" in output
     assert "seed_scale took" in output
+
+
+def test_times_multiplies_what_grows_with_a_negotiation_and_keeps_the_people() -> None:
+    tripled = SMALL.times(3)
+
+    assert (tripled.positions, tripled.activities, tripled.votes) == (600, 900, 24)
+    assert (tripled.provisions, tripled.demands) == (36, 9)
+    assert (tripled.senators, tripled.representatives, tripled.others) == (10, 25, 5)

@@ -943,9 +943,9 @@ def send_digests(due: Iterable[DueDigest], *, now: datetime | None = None) -> li
     repeated calls send at most one message each. An SMTP error leaves that digest waiting to
     retry with exponential backoff, then failed after MAX_ATTEMPTS; the others go on.
 
-    Per BATCH_SIZE digests: a few queries read and build them all and one SMTP connection
-    carries them, then each takes two statements (its claim and its result). The rows shown
-    and each section's rendering are shared by every digest of the call.
+    Per BATCH_SIZE digests: a few queries read and build them all, and one SMTP connection
+    carries them; they are claimed, and their results stored, CLAIMED_TOGETHER at a time. The
+    rows shown and each section's rendering are shared by every digest of the call.
     """
     now = now or timezone.now()
     shared = _SharedParts()
@@ -959,11 +959,13 @@ def send_digests(due: Iterable[DueDigest], *, now: datetime | None = None) -> li
 def _batches(due: Iterable[DueDigest]) -> Iterator[list[DueDigest]]:
     # A user's digests for two periods go in different batches: a batch builds one per user.
     batch: list[DueDigest] = []
+    readers: set[int] = set()
     for item in due:
-        if len(batch) == BATCH_SIZE or any(other.user_id == item.user_id for other in batch):
+        if len(batch) == BATCH_SIZE or item.user_id in readers:
             yield batch
-            batch = []
+            batch, readers = [], set()
         batch.append(item)
+        readers.add(item.user_id)
     if batch:
         yield batch
 

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 if TYPE_CHECKING:
-    from tracker.digests import Digest, NegotiationGroup
+    from tracker.digests import Digest, DigestSection, NegotiationGroup
 
 __all__ = ["EmailMultiAlternatives", "digest"]
 
@@ -47,8 +47,9 @@ def digest(
 ) -> EmailMultiAlternatives:
     """A user's digest of the changes on what they watch, with one-click unsubscribe (RFC 8058).
 
-    Digests rendered with the same `rendered` dict render each section and entry they share
-    once: most of a digest is the same for everyone who watches the same items.
+    Digests rendered with the same `rendered` dict look each section they share up once; a
+    section or entry is rendered once per process: most of a digest is the same for everyone
+    who watches the same items.
     """
     rendered = {} if rendered is None else rendered
     return _make_message(
@@ -71,42 +72,55 @@ def digest(
     )
 
 
-# Each digest entry's rendering, by everything it depends on: the compiled partial, the time
-# zone, the language and the entry's fields. A change is listed in many digests and in every
-# batch of a run, so a worker renders it once. Emptied when it grows past ENTRIES_KEPT.
-ENTRIES_KEPT = 20_000
-_rendered_entries: dict[tuple[object, ...], str] = {}
+# Renderings of digest sections and entries by everything they depend on (the compiled
+# partial, the time zone, the language and every field shown), kept between the batches a
+# worker sends: the same sections and changes are in most digests of a run. Emptied when they
+# grow past RENDERINGS_KEPT.
+RENDERINGS_KEPT = 20_000
+_renderings: dict[tuple[object, ...], str] = {}
 
 
 def _digest_sections(
     digest: "Digest", extension: str, rendered: dict[tuple[object, ...], str]
 ) -> list[tuple["NegotiationGroup", str]]:
     """Each group of the digest with its sections rendered by the `section` and `entry`
-    partials of emails/digest-body.<extension>: a section once per `rendered`, an entry once
-    per process."""
+    partials of emails/digest-body.<extension>."""
     section_template = get_template(f"emails/digest-body.{extension}#section")
     entry_template = get_template(f"emails/digest-body.{extension}#entry")
-    zone = digest.time_zone
-    entry_key = (entry_template.template, zone, translation.get_language())
-    if len(_rendered_entries) > ENTRIES_KEPT:
-        _rendered_entries.clear()
+    zone, language = digest.time_zone, translation.get_language()
+    if len(_renderings) > RENDERINGS_KEPT:
+        _renderings.clear()
     groups = []
     with timezone.override(zone):
         for group in digest.groups:
             sections = []
             for section in group.sections:
-                # Sections are shared by the digests built together, and compared by identity.
-                key = (extension, zone, section)
-                if key not in rendered:
-                    entries = []
-                    for entry in section.entries:
-                        if (*entry_key, entry) not in _rendered_entries:
-                            html_or_text = entry_template.render({"entry": entry})
-                            _rendered_entries[*entry_key, entry] = html_or_text
-                        entries.append(_rendered_entries[*entry_key, entry])
-                    rendered[key] = section_template.render(
-                        {"section": section, "entries": entries}
+                # Digests built together share their section objects: looked up by identity
+                # for each digest, by content once.
+                if (extension, zone, section) not in rendered:
+                    rendered[extension, zone, section] = _section(
+                        section, section_template, entry_template, zone, language
                     )
-                sections.append(rendered[key])
+                sections.append(rendered[extension, zone, section])
             groups.append((group, mark_safe("".join(sections))))  # noqa: S308 - rendered above
     return groups
+
+
+def _section(
+    section: "DigestSection",
+    section_template: Any,
+    entry_template: Any,
+    zone: str,
+    language: str,
+) -> str:
+    shown = (section.kind, section.title, section.url, section.more_url, section.total)
+    key = (section_template.template, zone, language, *shown, *section.entries)
+    if key not in _renderings:
+        entries = []
+        for entry in section.entries:
+            entry_key = (entry_template.template, zone, language, entry)
+            if entry_key not in _renderings:
+                _renderings[entry_key] = entry_template.render({"entry": entry})
+            entries.append(_renderings[entry_key])
+        _renderings[key] = section_template.render({"section": section, "entries": entries})
+    return _renderings[key]

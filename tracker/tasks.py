@@ -42,7 +42,8 @@ def send_digests(due: list[tuple[int, str, str]]) -> list[str]:
 
 @shared_task(acks_late=True)
 def send_digest(user_id: int, period: str, until: str) -> str:
-    """Claim, build and send one user's digest for one period; safe to run twice."""
+    """Claim, build and send one user's digest for one period; safe to run twice. (What beat
+    queued per user before batches, so such tasks still run after an upgrade.)"""
     return str(digests.send_digest(user_id, period=period, until=datetime.fromisoformat(until)))
 
 

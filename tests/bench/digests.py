@@ -17,10 +17,12 @@ aiosmtpd sink in a process of its own, tests/bench/smtp_sink.py), and its result
   recorded; PostgreSQL only, as the worker must reach the database.
 
 Each prints users per second, SQL statements per user (counted in this process, so not for
-`worker`), this process's CPU time per user, the SMTP server's own CPU time per message, and
-what reached the server (one message per user, none twice). `build` builds the same digests
-without rendering or sending (tracker.digests.build_digests). The load average is printed
-before each run: on a shared machine, read the figures beside it.
+`worker`), the sending processes' CPU time per user (on a shared machine the steadier figure:
+other processes stretch the wall time, hardly the CPU time), the SMTP server's own CPU time
+per message, and what reached the server (one message per user, none twice). `build` builds
+the same digests without rendering or sending (tracker.digests.build_digests). The load
+average is printed before each run: on a shared machine, read the figures beside it. The SMTP
+server reads DATA in blocks, as a production relay does (tests/bench/smtp_sink.py says why).
 
 It runs in a throwaway database (the test database of DATABASE_URL: in memory for SQLite),
 never the dev database. --no-migrations builds tables from the models.
@@ -50,6 +52,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 NEW_YORK = ZoneInfo("America/New_York")
 PATHS = ("command", "celery", "worker", "build")
 WORKER_REDIS_URL = "redis://127.0.0.1:6379/11"
+WARM_UP_TASKS_PER_PROCESS = 4
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -141,8 +144,21 @@ def smtp_sink() -> Iterator[tuple[int, dict[str, float]]]:
         received.update(json.loads(out.strip().splitlines()[-1]))
 
 
+def _cpu_seconds(parent: int) -> float:
+    """User and system CPU time of `parent`'s children so far (the worker's pool)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == parent:  # ppid; utime and stime are fields 14 and 15 of stat
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def celery_worker(processes: int, smtp_port: int) -> Iterator[None]:
+def celery_worker(processes: int, smtp_port: int) -> Iterator[int]:
     """A Celery worker on Redis database 11, on this run's database and SMTP server."""
     import redis
     from django.db import connection
@@ -175,7 +191,7 @@ def celery_worker(processes: int, smtp_port: int) -> Iterator[None]:
                 raise RuntimeError(f"the worker stopped: see {log.name}")
         else:
             raise RuntimeError(f"the worker did not answer: see {log.name}")
-        yield
+        yield worker.pid
     finally:
         worker.terminate()
         worker.wait(timeout=60)
@@ -255,19 +271,21 @@ def _run(args: argparse.Namespace, paths: list[str]) -> None:
         flush=True,
     )
 
-    def measure(path: str, label: str, run: Callable[[int], tuple[int, float | None]]) -> None:
+    def measure(
+        path: str, label: str, run: Callable[[int], tuple[int, float | None, float | None]]
+    ) -> None:
         """Time `run` (given the SMTP server's port; returns the changes it covered and, if it
-        timed itself, how long) and print the figures."""
+        timed itself, how long and the CPU time it took elsewhere) and print the figures."""
         DigestDelivery.objects.all().delete()
         load = os.getloadavg()[0]
         statements = Statements()
         with smtp_sink() as (port, received), connection.execute_wrapper(statements):
             started, cpu = time.perf_counter(), time.process_time()
-            changes, elapsed = run(port)
+            changes, elapsed, elsewhere = run(port)
             elapsed = elapsed or time.perf_counter() - started
-            cpu = time.process_time() - cpu
+            cpu = elsewhere if elsewhere is not None else time.process_time() - cpu
         if path == "worker":
-            counted = "statements and CPU in the worker's processes"
+            counted = f"workers' CPU {cpu / args.users * 1000:.1f} ms/user (statements not counted)"
         else:
             counted = (
                 f"{statements.count / args.users:.2f} statements/user "
@@ -278,13 +296,14 @@ def _run(args: argparse.Namespace, paths: list[str]) -> None:
             f"{changes / args.users:,.0f} changes/user; load average {load:.1f} before",
             flush=True,
         )
-        sends = path != "build"
-        if sends:
+        if path != "build":
             messages = int(received["messages"])
             sent = DigestDelivery.objects.filter(status="sent").count()
+            warmed = WARM_UP_TASKS_PER_PROCESS * args.workers if path == "worker" else 0
             print(
                 f"    SMTP server got {messages:,} messages for {int(received['recipients']):,} "
-                f"users (at most {int(received['most_to_one'])} to one), "
+                + (f"users, {warmed} of them warming the worker up " if warmed else "users ")
+                + f"(at most {int(received['most_to_one'])} to one), "
                 f"{received['bytes'] / max(messages, 1) / 1024:,.0f} KB each, its own CPU "
                 f"{received['cpu'] / max(messages, 1) * 1000:.1f} ms/message; "
                 f"{sent:,} deliveries recorded sent",
@@ -294,33 +313,50 @@ def _run(args: argparse.Namespace, paths: list[str]) -> None:
     def changes_sent() -> int:
         return sum(DigestDelivery.objects.values_list("change_count", flat=True))
 
-    def by_command(port: int) -> tuple[int, None]:
+    def by_command(port: int) -> tuple[int, None, None]:
         call_command("send_digests", "--now", now.isoformat(), stdout=StringIO())
-        return changes_sent(), None
+        return changes_sent(), None, None
 
-    def by_celery(port: int) -> tuple[int, None]:
+    def by_celery(port: int) -> tuple[int, None, None]:
         celery_app.conf.task_always_eager = True
         try:
             with time_machine.travel(now, tick=True):
                 tasks.send_due_digests.apply().get()
         finally:
             celery_app.conf.task_always_eager = not os.environ.get("REDIS_URL")
-        return changes_sent(), None
+        return changes_sent(), None, None
 
-    def by_worker(port: int) -> tuple[int, float]:
+    def by_worker(port: int) -> tuple[int, float, float]:
         # What send_due_digests queues, as of the bench's moment (the worker's clock says now).
         due = digests.due_digests(now)
-        with celery_worker(args.workers, port):
-            # A few one-user tasks first, so each process has loaded what it keeps between
-            # tasks (URL patterns, compiled templates), as a long-running worker has.
-            _queue_and_wait(due[: 4 * args.workers], tasks, DigestDelivery, batch=1)
-            DigestDelivery.objects.all().delete()
-            started = time.perf_counter()
+        with celery_worker(args.workers, port) as worker:
+            # First a few one-user tasks for users of their own, so each process has loaded
+            # what it keeps between tasks (URL patterns, templates), as a long-running worker
+            # has; their messages are the only ones beyond one per bench user.
+            warm_up = get_user_model().objects.bulk_create(
+                get_user_model()(username=f"warm-up-{n}", email=f"warm-up-{n}@example.org")
+                for n in range(WARM_UP_TASKS_PER_PROCESS * args.workers)
+            )
+            watched = Watch.objects.filter(user=users[0])
+            Watch.objects.bulk_create(
+                Watch(user=user, provision_id=watch.provision_id, demand_id=watch.demand_id)
+                for user in warm_up
+                for watch in watched
+                if watch.stakeholder_id is None
+            )
+            _queue_and_wait(
+                [digests.DueDigest(user.pk, "warm-up", until) for user in warm_up],
+                tasks,
+                DigestDelivery,
+                batch=1,
+            )
+            get_user_model().objects.filter(username__startswith="warm-up-").delete()
+            started, cpu = time.perf_counter(), _cpu_seconds(worker)
             _queue_and_wait(due, tasks, DigestDelivery, batch=digests.BATCH_SIZE)
-            elapsed = time.perf_counter() - started
-        return changes_sent(), elapsed
+            elapsed, cpu = time.perf_counter() - started, _cpu_seconds(worker) - cpu
+        return changes_sent(), elapsed, cpu
 
-    def build_only(port: int) -> tuple[int, None]:
+    def build_only(port: int) -> tuple[int, None, None]:
         changes = 0
         for digest in digests.build_digests(
             get_user_model().objects.filter(username__startswith="bench-"),
@@ -328,7 +364,7 @@ def _run(args: argparse.Namespace, paths: list[str]) -> None:
             until=until,
         ):
             changes += digest.change_count
-        return changes, None
+        return changes, None, None
 
     runs = {
         "command": ("send path, manage.py send_digests", by_command),

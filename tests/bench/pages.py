@@ -29,9 +29,11 @@ At the first size, for --rounds rounds, each page in turn: `wrk -t2 -c8 --latenc
 second over the trivial page's in that round. Printed per page: req/s and p50/p99 latency (the
 round with the median ratio), the ratio's median and range over the rounds, and the SQL
 queries of one request (the test client in this process, on the same data). At every size,
-each page alone on one connection (`wrk -t1 -c1`): its median latency, and its queries again,
-ending with the last size's median over the first's. The load average is printed before each
-size: on a shared machine, read the figures beside it. The database keeps the last size built.
+each page alone on one connection (`wrk -t1 -c1`, one second a round, pages interleaved): the
+median over the rounds of its median latency, and the CPU time the gunicorn workers spent per
+request (from /proc: other processes on the machine hardly change it, where they stretch the
+latency), then the last size's over the first's. The load average is printed as it goes: on
+a shared machine, read the figures beside it. The database keeps the last size built.
 """
 
 import argparse
@@ -74,12 +76,14 @@ class Figures:
 
     queries: dict[int, int] = field(default_factory=dict)  # by size
     alone_ms: dict[int, float] = field(default_factory=dict)  # one connection, by size
+    cpu_ms: dict[int, float] = field(default_factory=dict)  # gunicorn's per request, by size
     rounds: list[tuple[float, float, float, float]] = field(default_factory=list)
     # each round: (ratio, req/s, p50 ms, p99 ms)
 
 
 @dataclass
 class Wrk:
+    requests: int
     requests_per_second: float
     p50_ms: float
     p99_ms: float
@@ -268,8 +272,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def gunicorn() -> Iterator[str]:
-    """gunicorn as deployed, on a free loopback port; yields its base URL."""
+def gunicorn() -> Iterator[tuple[str, int]]:
+    """gunicorn as deployed, on a free loopback port; yields its base URL and its pid."""
     port = _free_port()
     (BASE_DIR / "var").mkdir(exist_ok=True)
     log = (BASE_DIR / "var" / "bench-pages-gunicorn.log").open("w")
@@ -299,11 +303,24 @@ def gunicorn() -> Iterator[str]:
                 time.sleep(0.1)
         else:
             raise RuntimeError(f"gunicorn did not start: see {log.name}")
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+def _cpu_seconds(parent: int) -> float:
+    """User and system CPU time of `parent`'s children so far (gunicorn's workers)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == parent:  # ppid; utime and stime are fields 14 and 15 of stat
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _status(base: str, path: str, cookie: str) -> int:
@@ -320,6 +337,7 @@ def _status(base: str, path: str, cookie: str) -> int:
 
 WRK_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 WRK_RATE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
+WRK_REQUESTS = re.compile(r"^\s+(\d+) requests in", re.MULTILINE)
 WRK_ERRORS = re.compile(r"^\s+(Non-2xx or 3xx responses: \d+|Socket errors: .*)$", re.MULTILINE)
 TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
@@ -344,6 +362,7 @@ def wrk(url: str, cookie: str, *, duration: int, threads: int, connections: int)
     ).stdout
     latency = {p: float(value) * TO_MS[unit] for p, value, unit in WRK_LATENCY.findall(out)}
     return Wrk(
+        requests=int(WRK_REQUESTS.search(out).group(1)),  # type: ignore[union-attr]
         requests_per_second=float(WRK_RATE.search(out).group(1)),  # type: ignore[union-attr]
         p50_ms=latency["50"],
         p99_ms=latency["99"],
@@ -372,17 +391,25 @@ def _measure_size(
         figures.setdefault(_stable(name), Figures()).queries[size] = _count_queries(client, url)
     print(f"  data and queries ready in {time.perf_counter() - started:.0f} s", flush=True)
 
-    with gunicorn() as base:
+    with gunicorn() as (base, server):
         for name, url in urls.items():
             status = _status(base, url, cookie)
             if status != 200:
                 raise RuntimeError(f"{name} ({url}) answered {status} through gunicorn")
             wrk(base + url, cookie, duration=1, threads=1, connections=2)  # warm both workers
-        alone = min(args.duration, 2)
-        for name, url in urls.items():
-            figures[_stable(name)].alone_ms[size] = wrk(
-                base + url, cookie, duration=alone, threads=1, connections=1
-            ).p50_ms
+        medians: dict[str, list[float]] = {name: [] for name in urls}
+        cpu = dict.fromkeys(urls, 0.0)
+        requests = dict.fromkeys(urls, 0)
+        for _ in range(args.rounds):
+            for name, url in urls.items():
+                before = _cpu_seconds(server)
+                alone = wrk(base + url, cookie, duration=1, threads=1, connections=1)
+                cpu[name] += _cpu_seconds(server) - before
+                requests[name] += alone.requests
+                medians[name].append(alone.p50_ms)
+        for name in urls:
+            figures[_stable(name)].alone_ms[size] = statistics.median(medians[name])
+            figures[_stable(name)].cpu_ms[size] = cpu[name] / requests[name] * 1000
         print(f"  one connection per page measured (load average {os.getloadavg()[0]:.1f})")
         if not throughput:
             return
@@ -422,37 +449,43 @@ def _stable(name: str) -> str:
 def _print_table(figures: dict[str, Figures], sizes: list[int], args: argparse.Namespace) -> None:
     first, last = sizes[0], sizes[-1]
     print(
-        f"\nwrk -t2 -c8, {args.rounds} rounds of {args.duration:g} s beside the trivial page "
-        f"at ×{first}; one connection at each size"
+        f"\nAt ×{first}: wrk -t2 -c8, {args.rounds} rounds of {args.duration} s, each page right "
+        f"after the trivial page. At each size: one connection, {args.rounds} rounds of 1 s: "
+        "median ms, and gunicorn's CPU ms per request."
     )
+    growth = f"×{last}/×{first}"
     header = (
-        f"{'page':28} {'req/s':>7} {'ratio (range)':>19} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'queries':>9}" + "".join(f" {f'×{size} ms':>7}" for size in sizes)
+        f"{'page':24} {'req/s':>6} {'ratio (range)':>17} {'p50':>6} {'p99':>6} {'queries':>8}"
+        + "".join(f" {f'×{size} ms':>7}" for size in sizes)
+        + (f" {growth:>7}" if len(sizes) > 1 else "")
+        + "".join(f" {f'×{size} CPU':>7}" for size in sizes)
+        + (f" {growth:>7}" if len(sizes) > 1 else "")
     )
-    if len(sizes) > 1:
-        header += f" {f'×{last}/×{first}':>7}"
     print(header)
     for name, page in figures.items():
-        line = f"{name:28}"
+        line = f"{name:24}"
         if page.rounds:
             ordered = sorted(page.rounds)
             ratio, rate, p50, p99 = ordered[len(ordered) // 2]
             ratios = [round_[0] for round_ in page.rounds]
-            spread = f"{min(ratios):.0%}–{max(ratios):.0%}"
             if name == TRIVIAL:
                 rate = statistics.median(round_[1] for round_ in page.rounds)
-                line += f" {rate:7.0f} {'1':>19}"
+                line += f" {rate:6.0f} {'1':>17}"
             else:
-                line += f" {rate:7.0f} {f'{ratio:.1%} ({spread})':>19}"
-            line += f" {p50:7.1f} {p99:7.1f}"
+                spread = f"{min(ratios):.0%}–{max(ratios):.0%}"
+                line += f" {rate:6.0f} {f'{ratio:.1%} ({spread})':>17}"
+            line += f" {p50:6.0f} {p99:6.0f}"
         else:
-            line += f" {'':7} {'':>19} {'':7} {'':7}"
+            line += f" {'':6} {'':>17} {'':6} {'':6}"
         counts = [page.queries[size] for size in sizes if size in page.queries]
         queries = str(counts[0]) if len(set(counts)) == 1 else "→".join(map(str, counts))
-        line += f" {queries:>9}"
-        line += "".join(f" {page.alone_ms.get(size, float('nan')):7.1f}" for size in sizes)
-        if len(sizes) > 1 and first in page.alone_ms and last in page.alone_ms:
-            line += f" {page.alone_ms[last] / page.alone_ms[first]:7.2f}"
+        line += f" {queries:>8}"
+        for measured in (page.alone_ms, page.cpu_ms):
+            line += "".join(f" {measured.get(size, float('nan')):7.1f}" for size in sizes)
+            if len(sizes) > 1:
+                line += (
+                    f" {measured.get(last, float('nan')) / measured.get(first, float('nan')):7.2f}"
+                )
         print(line)
 
 
