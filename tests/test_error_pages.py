@@ -32,6 +32,15 @@ def test_a_missing_page_is_a_404_in_the_sites_look(client: Client, viewer, demo)
     body = response.content.decode()
     _looks_like_the_site(body)
     assert "<h1>Not found</h1>" in body and 'href="/"' in body
+    # In words for staff, not get_object_or_404's "No Provision matches the given query."
+    assert "There is nothing at <code>/provisions/99999999/</code>" in body
+    assert "matches the given query" not in body
+
+
+def test_a_404_of_our_own_says_why(client: Client, editor) -> None:
+    client.force_login(editor)
+    body = client.post("/feeds/nonsense/refresh/").content.decode()
+    assert "No such feed." in body
 
 
 def test_a_refusal_is_a_403_in_the_sites_look_with_its_reason(client: Client, viewer, demo) -> None:
