@@ -110,12 +110,19 @@ def test_the_status_chosen_on_a_list_row_is_the_one_saved(browser, staff, how: s
     assert page.console_errors == [], page.console_errors
 
 
+def _choose_target(page, typed: str, provision: Provision) -> None:
+    """The "On" list is long: type part of the title and pick it from the type-ahead."""
+    page.get_by_role("combobox", name="On").fill(typed)
+    page.get_by_role("option", name=provision.title).click()
+    assert page.locator("select[name=target]").input_value() == f"provision:{provision.pk}"
+
+
 def test_an_editor_records_a_senators_position(browser, staff) -> None:
     page = _log_in(browser, staff, "eddie")
     senator = Stakeholder.objects.get(slug="lisa-murkowski")
     deal = Provision.objects.get(slug="senate-deal-package")
     page.goto(f"{staff}/stakeholders/{senator.pk}/")
-    page.select_option("select[name=target]", f"provision:{deal.pk}")
+    _choose_target(page, "Senate bipartisan deal", deal)
     page.check("input[name=stance][value=lean_oppose]")
     page.fill("input[name=as_of]", "2024-05-20")
     page.fill("input[name=source_url]", "https://example.org/murkowski-may")
@@ -144,7 +151,7 @@ def test_recording_positions_twice_keeps_one_history_table(browser, staff) -> No
     page.goto(f"{staff}/stakeholders/{senator.pk}/")
 
     for stance, day in [("lean_oppose", "2024-05-20"), ("undecided", "2024-05-21")]:
-        page.select_option("select[name=target]", f"provision:{deal.pk}")
+        _choose_target(page, "Senate bipartisan deal", deal)
         page.check(f"input[name=stance][value={stance}]")
         page.fill("input[name=as_of]", day)
         page.click("#stakeholder-positions button[type=submit]")
