@@ -3,7 +3,7 @@ activities, sent as production sends them, and built alone for comparison.
 
     DATABASE_URL=postgres://…/tracker_bench uv run python -m tests.bench.digests
         [--users 1000] [--watches 50] [--activities 50000] [--workers 2]
-        [--paths command,celery,worker,build] [--no-migrations]
+        [--paths command,celery,worker,build] [--stock-smtp-server] [--no-migrations]
 
 The headline is the send path, end to end: the due digests picked, each (user, period)
 claimed, built, rendered (subject, text, HTML), handed over SMTP to a server on loopback (an
@@ -69,6 +69,11 @@ def main() -> None:
         default=",".join(PATHS),
         help=f"Which to run, comma-separated (default: {','.join(PATHS)}).",
     )
+    parser.add_argument(
+        "--stock-smtp-server",
+        action="store_true",
+        help="Let the SMTP server read DATA a line at a time, as aiosmtpd does by itself.",
+    )
     parser.add_argument("--no-migrations", action="store_true")
     args = parser.parse_args()
     paths = [path for path in args.paths.split(",") if path]
@@ -113,14 +118,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def smtp_sink() -> Iterator[tuple[int, dict[str, float]]]:
+def smtp_sink(*, stock: bool = False) -> Iterator[tuple[int, dict[str, float]]]:
     """An SMTP server on a free loopback port, with Django's mail settings pointed at it;
     yields the port and a dict filled with what it received once it stops."""
     from django.conf import settings
 
     port = _free_port()
     sink = subprocess.Popen(
-        [sys.executable, "-m", "tests.bench.smtp_sink", str(port)],
+        [sys.executable, "-m", "tests.bench.smtp_sink", str(port), *(["--stock"] if stock else [])],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -279,7 +284,10 @@ def _run(args: argparse.Namespace, paths: list[str]) -> None:
         DigestDelivery.objects.all().delete()
         load = os.getloadavg()[0]
         statements = Statements()
-        with smtp_sink() as (port, received), connection.execute_wrapper(statements):
+        with (
+            smtp_sink(stock=args.stock_smtp_server) as (port, received),
+            connection.execute_wrapper(statements),
+        ):
             started, cpu = time.perf_counter(), time.process_time()
             changes, elapsed, elsewhere = run(port)
             elapsed = elapsed or time.perf_counter() - started
