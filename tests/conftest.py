@@ -4,12 +4,14 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
 
 from tests.factories import make_user
 from tests.pages import ARTIFACTS
 from tracker import roles
 from tracker.celery import app as celery_app
+from tracker.page_cache import FRAGMENTS
 
 # Persistent connections from the live server's threads would keep the test database open at
 # teardown; tests open a connection per request instead.
@@ -57,6 +59,15 @@ def _fast_and_quiet(settings: pytest.FixtureRequest) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fragments_forgotten() -> Iterator[None]:
+    """Each test starts with no kept page fragments: the database is rolled back between
+    tests (and SQLite reuses ids), so a fragment kept by one could match the next's stamp."""
+    caches[FRAGMENTS].clear()
+    yield
+    caches[FRAGMENTS].clear()
 
 
 @pytest.fixture(autouse=True)

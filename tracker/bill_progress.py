@@ -351,9 +351,7 @@ def _next_step(steps: list[FloorStep]) -> str:
         )
     if last.kind == "cloture_vote" and last.result == "agreed":
         ends = (
-            f", by {_day(last.post_cloture_ends)} at the latest"
-            if last.post_cloture_ends
-            else ""
+            f", by {_day(last.post_cloture_ends)} at the latest" if last.post_cloture_ends else ""
         )
         follows = {
             "the motion to proceed": "Vote on the motion to proceed",

@@ -130,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "tracker.page_cache.stamp_context",
             ],
             "builtins": [
                 "template_partials.templatetags.partials",
@@ -238,8 +239,17 @@ CACHES = {
     "default": {
         "BACKEND": "tracker.accounts.LockoutCache",
         "LOCATION": "tracker_cache",
-    }
+    },
+    # Page fragments drawn once per change (tracker/page_cache.py): in each process's memory,
+    # as they are keyed on the data stamp every node reads from the database.
+    "template_fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "tracker-fragments",
+        "TIMEOUT": env_int("FRAGMENT_CACHE_SECONDS", 300),
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
 }
+FRAGMENT_CACHE_SECONDS = CACHES["template_fragments"]["TIMEOUT"]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/New_York"

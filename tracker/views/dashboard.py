@@ -31,7 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
         if not_modified is not None:
             return not_modified
     else:
-        stamp = live.latest_activity_id()
+        stamp = live.current_stamp()
     negotiation = current_negotiation()
     standing = where_it_stands(negotiation)
     marker = SeenMarker.objects.for_page(request.user, DASHBOARD)
@@ -45,7 +45,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "whip_board": build_board(next_target) if next_target is not None else None,
         "whip_target": next_target,
         "marker": marker,
-        "changes_since": _changes_since(negotiation.pk, marker, stamp),
+        "changes_since": _changes_since(negotiation.pk, marker, stamp.activity),
         "seen_page": DASHBOARD,
         "latest_activity": Activity.objects.filter(negotiation=negotiation).for_timeline()[:12],
         **live.poll_context(request, stamp),

@@ -133,7 +133,7 @@ def provision_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if not_modified is not None:
             return not_modified
     else:
-        stamp = live.latest_activity_id()
+        stamp = live.current_stamp()
     provision = _get_provision(pk)
     context = _detail_context(request, provision) | live.poll_context(request, stamp)
     template = "provisions/detail.html#live-parts" if polled else "provisions/detail.html"

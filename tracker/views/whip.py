@@ -275,7 +275,7 @@ def whip_board(request: HttpRequest, pk: int) -> HttpResponse:
         if not_modified is not None:
             return not_modified
     else:
-        stamp = live.latest_activity_id()
+        stamp = live.current_stamp()
     target = _get_target(pk)
     board, form = _board_from_request(request, target)
     if board is None:
@@ -367,7 +367,7 @@ def _after_write(request: HttpRequest, target: VoteTarget, message: str) -> Http
     board = build_board(target)
     member_pk = int(request.resolver_match.kwargs["member_pk"])
     context = _board_context(request, target, board) | {"flash": message, "focus_member": member_pk}
-    context |= live.poll_context(request, live.latest_activity_id())
+    context |= live.poll_context(request, live.current_stamp())
     context["live_url"] = reverse("tracker-whip-board", args=[target.pk]) + "?live=1"
     return render(request, "whip/board.html#board", context)
 
