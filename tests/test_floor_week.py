@@ -1,6 +1,7 @@
 """Built for floor week: the dashboard's status strip and "since your last visit", the timeline's
 times and date ranges, and live pages answered 304 while nothing changed."""
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -10,7 +11,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
+from tests.factories import link_to_target, make_provision, make_vote_target
 from tracker.models import Activity, Provision, SeenMarker, Stakeholder
 from tracker.page_cache import current_stamp
 from tracker.views.live import etag, latest_activity_id
@@ -324,3 +327,60 @@ def test_undo_puts_back_a_move_the_workflow_has_no_way_back_for(editor, demo):
         by=editor, based_on_revision=provision.revision, within=timedelta(seconds=20)
     )
     assert provision.status == "agreed_in_principle"
+
+
+# Tables that fit and a whip board to work from ------------------------------------------------
+
+
+def test_the_grid_names_every_column_in_full_and_tallies_it(client: Client, viewer, demo):
+    client.force_login(viewer)
+    page = client.get(reverse("tracker-position-grid")).content.decode()
+    head = page.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    columns = head.count('<th scope="col">') - 1  # the first names the stakeholders
+    assert columns >= 2 and "…" not in head
+    for provision in Provision.objects.filter(negotiation=demo, positions__isnull=False)[:3]:
+        if f"/provisions/{provision.pk}/" in head:
+            assert f">{escape(provision.title)}</a>" in head  # the whole title, not cut
+    foot = page.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
+    assert foot.count('<td class="tally">') == columns
+
+
+def test_the_whip_board_says_its_legend_once_and_lists_members_in_columns(
+    client: Client, editor, demo_targets
+):
+    target = demo_targets[0]
+    client.force_login(editor)
+    page = client.get(reverse("tracker-whip-board", args=[target.pk])).content.decode()
+    assert page.count("Open a name for why they are counted so") == 1
+    columns = re.findall(r'<section class="whip-column whip-col-(\w+)"', page)
+    assert columns == ["firm_yes", "lean_yes", "undecided", "lean_no", "firm_no", "unknown"]
+    murkowski = Stakeholder.objects.get(slug="lisa-murkowski")
+    line = page.split(f'id="member-{murkowski.pk}"', 1)[1].split("</summary>", 1)[0]
+    assert 'Lisa Murkowski <span class="pst">R-AK</span>' in line
+    assert page.count(f'id="member-{murkowski.pk}"') == 1
+
+
+def test_the_whip_board_marks_who_changed_since_the_last_visit(client: Client, editor, demo):
+    provision = make_provision(demo)
+    target = make_vote_target(demo, motion="Cloture on the next package")
+    link_to_target(target, provision=provision)
+    client.force_login(editor)
+    board = reverse("tracker-whip-board", args=[target.pk])
+    SeenMarker.mark(editor, f"whip-{target.pk}", activity_id=latest_activity_id())
+    murkowski = Stakeholder.objects.get(slug="lisa-murkowski")
+    collins = Stakeholder.objects.get(slug="susan-m-collins")
+    # A colleague records Murkowski's position after this user's last look.
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        murkowski.record_position(
+            stance="lean_support", as_of=timezone.localdate(), provision=provision
+        )
+        page = client.get(board).content.decode()
+    assert re.search(rf'<li id="member-{murkowski.pk}"[^>]* class="changed', page)
+    assert not re.search(rf'<li id="member-{collins.pk}"[^>]* class="changed', page)
+    assert "<strong>1</strong> member." in page
+
+
+def test_the_admin_says_watches(client: Client, admin_user):
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert ">Watches<" in page and "Watchs" not in page
