@@ -1,13 +1,19 @@
 """The digest email itself: subject, parts, headers, links and escaping."""
 
+import email
+import email.policy
+import random
 from datetime import datetime, timedelta
+from email.generator import BytesGenerator
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.mail import EmailMultiAlternatives as DjangoEmailMultiAlternatives
 
 from tests.factories import make_negotiation, make_provision, make_user
-from tracker import digests, roles
+from tracker import digests, emails, roles
+from tracker.emails import EmailMultiAlternatives
 from tracker.models import Activity, DigestPreference, Watch
 
 SEND_TIME = datetime(2024, 2, 7, 7, tzinfo=ZoneInfo("America/New_York"))
@@ -96,3 +102,86 @@ def test_an_empty_digest_says_nothing_changed(sam) -> None:
 
     assert message.subject == "No changes on what you watch — Daily digest, Feb 7"
     assert "Nothing changed on the 1 item you watch." in message.body
+
+
+# --- The MIME bytes: the quick way writes what Django's own would --------------------------
+
+
+def _mime_bytes(message: EmailMultiAlternatives, *, djangos: bool, linesep: str) -> bytes:
+    random.seed(7)  # the same boundary both ways
+    mime = DjangoEmailMultiAlternatives.message(message) if djangos else message.message()
+    return mime.as_bytes(linesep=linesep)
+
+
+def _assert_same_bytes(message: EmailMultiAlternatives) -> None:
+    with time_machine.travel(SEND_TIME, tick=False):  # the same Date header
+        for linesep in ("\r\n", "\n"):
+            ours = _mime_bytes(message, djangos=False, linesep=linesep)
+            assert ours == _mime_bytes(message, djangos=True, linesep=linesep)
+
+
+@pytest.mark.django_db
+def test_a_digest_is_the_same_mime_bytes_as_django_makes_the_slow_way(sam, settings) -> None:
+    settings.SITE_URL = "https://tracker.example.org"
+    provision = make_provision(make_negotiation(name="Grenzschutz “Ü” talks"), title="Aid <now>")
+    Watch.objects.create(user=sam, provision=provision)
+    for hours in range(1, 15):
+        _change(provision, f"Note {hours} — “quoted” & <b>bold</b>", hours_before=hours)
+    _change(provision, "moved", kind="status_change", from_value="proposed", to_value="in_text")
+
+    message = digests.digest_message(digests.build_digest(sam, until=SEND_TIME))
+
+    assert isinstance(message.message(), emails._MIMEMultipart)  # the quick way was taken
+    _assert_same_bytes(message)
+    parsed = email.message_from_bytes(
+        message.message().as_bytes(linesep="\r\n"), policy=email.policy.default
+    )
+    for kind, sent in (("plain", message.body), ("html", message.alternatives[0][0])):
+        received = parsed.get_body(preferencelist=(kind,)).get_content()
+        assert received.replace("\r\n", "\n") == sent
+
+
+def _boundary_at_seed_7() -> str:
+    random.seed(7)
+    return BytesGenerator._make_boundary()
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "html", "to"),
+    [
+        ("Plain ASCII", "text only\nin ASCII\n", "<p>html</p>\n", "ann@example.org"),
+        (
+            "A subject long enough — with a dash — that it has to be folded over two lines "
+            "or even three, as “this” one is",
+            "Zoë’s note — über\n",
+            "<p>“Ü”</p>",
+            "Zoë Ünder <zoe@example.org>",
+        ),
+        ("Line breaks", "CRLF\r\nlone CR\rLF\n\nend without one", "a\r\nb", "ann@example.org"),
+        ("No text part", "", "<p>only html</p>\n", "ann@example.org"),
+        ("Empty html", "text\n", "", "ann@example.org"),
+        ("A long line", "short\n", "<p>" + "é" * 600 + "</p>\n", "ann@example.org"),
+        ("A long ASCII line", "x" * 999 + "\n", "<p>ok</p>", "ann@example.org"),
+        ("Not quite too long", "é" * 499 + "\n", "<p>ok</p>", "ann@example.org"),
+        ("Mail-like text", "From here\n.\n..dots\n", "<p>\n.\n</p>", "ann@example.org"),
+        (
+            "The boundary in a part",
+            f"before\n--{_boundary_at_seed_7()}\nafter\n--{_boundary_at_seed_7()}--\n",
+            "<p>x</p>",
+            "ann@example.org",
+        ),
+    ],
+)
+def test_any_text_message_is_the_same_mime_bytes_as_django_makes_the_slow_way(
+    subject: str, body: str, html: str, to: str
+) -> None:
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=body,
+        from_email="Negotiation Tracker <tracker@example.org>",
+        to=[to],
+        headers={"Message-ID": "<1.2@tracker.example.org>", "Auto-Submitted": "auto-generated"},
+    )
+    message.attach_alternative(html, "text/html")
+
+    _assert_same_bytes(message)

@@ -1,12 +1,22 @@
 """One function per email kind. Each renders templates/emails/<kind>-subject.txt, -body.txt and
 -body.html through `_make_message`, and returns the message unsent: workers send it."""
 
+import copy
+import re
+from email.generator import BytesGenerator
+from email.message import Message
+from io import BytesIO
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.core.mail.message import make_msgid
+from django.core.mail import EmailMultiAlternatives as DjangoEmailMultiAlternatives
+from django.core.mail.message import (
+    RFC5322_EMAIL_LINE_LENGTH_LIMIT,
+    EmailAlternative,
+    SafeMIMEMultipart,
+    make_msgid,
+)
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
@@ -15,6 +25,118 @@ if TYPE_CHECKING:
     from tracker.digests import Digest, DigestSection, NegotiationGroup
 
 __all__ = ["EmailMultiAlternatives", "digest"]
+
+# What the email package's generator turns into the line separator (email.generator.NLCRE).
+LINE_BREAKS = re.compile(rb"\r\n|\r|\n")
+
+
+class EmailMultiAlternatives(DjangoEmailMultiAlternatives):
+    """Django's message, turned into the same MIME bytes in a fraction of the time when its
+    parts are UTF-8 text with no line too long for SMTP (a digest always is).
+
+    Django builds each text part with Python's email package, which for a 100 KB digest costs
+    about 3 ms: every line checked and written on its own, the body encoded and decoded twice,
+    the whole text searched for the boundary with a regular expression. Here Django builds the
+    message (every header, as it would) around one-character stand-ins of the same kind
+    (ASCII or not, so the same Content-Transfer-Encoding), the real bodies are set as Django's
+    set_payload would set them, and `_Generator` writes each body at once. Anything else (an
+    attachment, another charset, a line over 998 bytes, which Django quoted-printable-encodes)
+    goes Django's own way. tests/test_emails.py compares the bytes with Django's.
+    """
+
+    def message(self) -> Message:
+        encoded = self._encoded_parts()
+        if encoded is None:
+            return super().message()
+        stand_in = copy.copy(self)
+        stand_in.body = _stand_in(self.body)
+        stand_in.alternatives = [
+            EmailAlternative(_stand_in(content), mimetype)
+            for content, mimetype in self.alternatives
+        ]
+        message = DjangoEmailMultiAlternatives.message(stand_in)
+        for part, body in zip(message.get_payload(), encoded, strict=True):
+            # As Message.set_payload stores a body in a charset: its bytes, surrogate-escaped.
+            part._payload = body.decode("ascii", "surrogateescape")
+        message.__class__ = _MIMEMultipart
+        return message
+
+    def _encoded_parts(self) -> list[bytes] | None:
+        """Each part's body in UTF-8, in the message's order; None unless every part can take
+        the quick way."""
+        if (
+            self.attachments
+            or not self.alternatives
+            or (self.encoding or settings.DEFAULT_CHARSET) != "utf-8"
+        ):
+            return None
+        bodies = [self.body] if self.body else []
+        for content, mimetype in self.alternatives:
+            if not mimetype.startswith("text/"):
+                return None
+            bodies.append(content)
+        encoded = []
+        for body in bodies:
+            if not isinstance(body, str):
+                return None
+            try:
+                as_bytes = body.encode()
+            except UnicodeEncodeError:
+                return None
+            # Lines split at CR and LF only are never shorter than str.splitlines()'s, so
+            # none too long here means none too long for Django either.
+            if max(map(len, as_bytes.splitlines()), default=0) > RFC5322_EMAIL_LINE_LENGTH_LIMIT:
+                return None
+            encoded.append(as_bytes)
+        return encoded
+
+
+def _stand_in(body: str) -> str:
+    return "" if not body else "x" if body.isascii() else "\u00e9"
+
+
+class _Generator(BytesGenerator):
+    """Python's BytesGenerator, writing the same bytes: a text part's body at once (not a
+    write per line), and a new boundary tested with a substring search before the email
+    package's multiline regular expression over every part."""
+
+    def _handle_text(self, msg: Message) -> None:
+        payload = msg._payload  # type: ignore[attr-defined]
+        if not isinstance(payload, str) or self._mangle_from_ or self.policy.cte_type == "7bit":
+            super()._handle_text(msg)
+            return
+        try:
+            body = payload.encode("ascii", "surrogateescape")
+        except UnicodeEncodeError:
+            super()._handle_text(msg)  # raises as the email package does
+            return
+        # Every line break becomes the generator's, as _write_lines() does line by line.
+        if b"\r" in body:
+            body = LINE_BREAKS.sub(self._encoded_NL, body)
+        elif self._encoded_NL != b"\n":
+            body = body.replace(b"\n", self._encoded_NL)
+        self._fp.write(body)
+
+    _writeBody = _handle_text
+
+    @classmethod
+    def _make_boundary(cls, text: bytes | None = None) -> str:
+        boundary = candidate = super()._make_boundary()
+        if text is None or b"--" + boundary.encode("ascii") not in text:
+            return boundary
+        # In a part: the email package's own search and renaming.
+        counter = 0
+        while cls._compile_re(f"^--{re.escape(candidate)}(--)?$", re.MULTILINE).search(text):
+            candidate = f"{boundary}.{counter}"
+            counter += 1
+        return candidate
+
+
+class _MIMEMultipart(SafeMIMEMultipart):
+    def as_bytes(self, unixfrom: bool = False, linesep: str = "\n") -> bytes:
+        out = BytesIO()
+        _Generator(out, mangle_from_=False).flatten(self, unixfrom=unixfrom, linesep=linesep)
+        return out.getvalue()
 
 
 def _make_message(

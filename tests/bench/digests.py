@@ -4,6 +4,7 @@ activities, sent as production sends them, and built alone for comparison.
     DATABASE_URL=postgres://…/tracker_bench uv run python -m tests.bench.digests
         [--users 1000] [--watches 50] [--activities 50000] [--workers 2]
         [--paths command,celery,worker,build] [--stock-smtp-server] [--no-migrations]
+        [--profile PREFIX]
 
 The headline is the send path, end to end: the due digests picked, each (user, period)
 claimed, built, rendered (subject, text, HTML), handed over SMTP to a server on loopback (an
@@ -25,10 +26,13 @@ average is printed before each run: on a shared machine, read the figures beside
 server reads DATA in blocks, as a production relay does (tests/bench/smtp_sink.py says why).
 
 It runs in a throwaway database (the test database of DATABASE_URL: in memory for SQLite),
-never the dev database. --no-migrations builds tables from the models.
+never the dev database. --no-migrations builds tables from the models. --profile PREFIX runs
+each path in this process under cProfile and writes its stats to PREFIX.<path>.prof (read them
+with `python -m pstats`); the figures printed then include the profiler's own cost.
 """
 
 import argparse
+import cProfile
 import json
 import logging
 import os
@@ -75,6 +79,11 @@ def main() -> None:
         help="Let the SMTP server read DATA a line at a time, as aiosmtpd does by itself.",
     )
     parser.add_argument("--no-migrations", action="store_true")
+    parser.add_argument(
+        "--profile",
+        metavar="PREFIX",
+        help="Profile each path run in this process into PREFIX.<path>.prof.",
+    )
     args = parser.parse_args()
     paths = [path for path in args.paths.split(",") if path]
     if unknown := set(paths) - set(PATHS):
@@ -288,8 +297,14 @@ def _run(args: argparse.Namespace, paths: list[str]) -> None:
             smtp_sink(stock=args.stock_smtp_server) as (port, received),
             connection.execute_wrapper(statements),
         ):
+            profiler = cProfile.Profile() if args.profile and path != "worker" else None
             started, cpu = time.perf_counter(), time.process_time()
+            if profiler is not None:
+                profiler.enable()
             changes, elapsed, elsewhere = run(port)
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(f"{args.profile}.{path}.prof")
             elapsed = elapsed or time.perf_counter() - started
             cpu = elsewhere if elsewhere is not None else time.process_time() - cpu
         if path == "worker":
