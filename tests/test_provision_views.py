@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import make_provision, make_user
@@ -383,3 +384,121 @@ def test_an_empty_amount_adds_no_line_to_a_version_without_one(
     assert not VersionLine.objects.filter(provision=provision, version__stage="house_text").exists()
     page = client.get(provision.get_absolute_url()).content.decode()
     assert "not in the record" in page
+
+
+# Kept parts: the list and the page are drawn once per change and shared by everyone with the
+# same query and role; forms, tokens and watch buttons are drawn for each viewer.
+
+
+def _without_tokens(page: str) -> str:
+    """The page as it reads: CSRF tokens are masked afresh on every response."""
+    return re.sub(r'("X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+', r"\1", page)
+
+
+def _provision_queries(client: Client, url: str) -> tuple[str, list[str]]:
+    with CaptureQueriesContext(connection) as captured:
+        body = _without_tokens(client.get(url).content.decode())
+    return body, [query["sql"] for query in captured if "tracker_provision" in query["sql"]]
+
+
+def test_the_list_is_drawn_once_and_then_served_as_it_was(client: Client, viewer, demo) -> None:
+    client.force_login(viewer)
+    url = reverse("tracker-provision-list") + "?sort=title&page=2"
+
+    first, first_queries = _provision_queries(client, url)
+    again, again_queries = _provision_queries(client, url)
+
+    assert again == first
+    assert first_queries and not again_queries
+    # Another filter is another list.
+    other = client.get(reverse("tracker-provision-list") + "?sort=title").content.decode()
+    assert other != first
+
+
+def test_a_status_change_shows_in_the_list_at_once(client: Client, viewer, editor, in_text) -> None:
+    url = reverse("tracker-provision-list") + f"?q={in_text.title}"
+    client.force_login(viewer)
+    assert "In text" in client.get(url).content.decode()
+
+    client.force_login(editor)
+    client.post(_status_url(in_text), {"status": "passed_senate", "revision": 1})
+    client.force_login(viewer)
+    row = client.get(url, headers={"HX-Request": "true"}).content.decode()
+
+    assert "Passed Senate" in row and "eddie" in row
+
+
+@pytest.mark.parametrize("first", ["viewer", "editor"])
+def test_row_actions_are_only_for_editors_whoever_came_first(
+    client: Client, viewer, editor, in_text, first
+) -> None:
+    users = {"viewer": viewer, "editor": editor}
+    url = reverse("tracker-provision-list")
+    pages = {}
+    for name in [first, *(set(users) - {first})]:
+        client.force_login(users[name])
+        pages[name] = client.get(url).content.decode()
+
+    assert f'href="{_status_url(in_text)}"' in pages["editor"]
+    assert "Change status" not in pages["viewer"]
+    assert "Change status" in pages["editor"]
+
+
+def test_the_page_is_drawn_once_and_a_note_shows_at_once(
+    client: Client, viewer, editor, in_text
+) -> None:
+    client.force_login(viewer)
+    url = in_text.get_absolute_url()
+    first = client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(url)
+    assert _without_tokens(again.content.decode()) == _without_tokens(first.content.decode())
+    assert not [query for query in captured if "tracker_position" in query["sql"]]
+
+    client.force_login(editor)
+    client.post(reverse("tracker-provision-note", args=[in_text.pk]), {"text": "Whip count Tue"})
+    client.force_login(viewer)
+    page = client.get(url).content.decode()
+    polled = client.get(
+        url + "?live=1", headers={"HX-Request": "true", "If-None-Match": first["ETag"]}
+    ).content.decode()
+
+    assert "Whip count Tue" in page
+    assert "Whip count Tue" in polled and 'id="provision-notes" hx-swap-oob="true"' in polled
+
+
+def test_an_amount_saved_shows_on_the_page_at_once(client: Client, admin_user, demo) -> None:
+    provision = Provision.objects.get(negotiation=demo, slug="ukraine")
+    client.force_login(admin_user)
+    url = provision.get_absolute_url()
+    assert 'value="60,840,000,000"' in client.get(url).content.decode()
+    fields = {f"v{line.version_id}-amount": line.amount or "" for line in provision.lines.all()}
+    enacted = VersionLine.objects.get(provision=provision, version__slug="enacted")
+
+    client.post(
+        reverse("tracker-provision-amounts", args=[provision.pk]),
+        fields | {f"v{enacted.version_id}-amount": "60,850,000,000"},
+    )
+    page = client.get(url).content.decode()
+
+    assert 'value="60,850,000,000"' in page and 'value="60,840,000,000"' not in page
+
+
+@pytest.mark.parametrize("first", ["viewer", "editor"])
+def test_forms_on_the_page_are_the_viewers_own_whoever_came_first(
+    client: Client, viewer, editor, in_text, first
+) -> None:
+    users = {"viewer": viewer, "editor": editor}
+    pages = {}
+    for name in [first, *(set(users) - {first})]:
+        client.force_login(users[name])
+        pages[name] = client.get(in_text.get_absolute_url()).content.decode()
+
+    assert 'name="status"' in pages["editor"] and "Add note" in pages["editor"]
+    assert 'name="status"' not in pages["viewer"] and "Add note" not in pages["viewer"]
+    # Each gets the page with their own token (the watch button's form is everyone's).
+    tokens = {
+        name: set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page))
+        for name, page in pages.items()
+    }
+    assert tokens["viewer"] and tokens["editor"] and not tokens["viewer"] & tokens["editor"]

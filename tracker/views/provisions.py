@@ -3,9 +3,10 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,6 +24,7 @@ from tracker.models import (
     ActivityKind,
     Bill,
     BillAction,
+    Negotiation,
     PackageVersion,
     Position,
     Provision,
@@ -34,6 +36,7 @@ from tracker.models import (
     Vote,
 )
 from tracker.money import format_dollars
+from tracker.page_cache import Stamp, current_stamp, kept
 from tracker.views import live
 from tracker.views.access import current_negotiation, permission_needed
 from tracker.views.editing import CHANGED, CONFLICT, INVALID, add_note, apply_status_change
@@ -57,6 +60,37 @@ def provision_list(request: HttpRequest) -> HttpResponse:
     """Provisions, filtered and searched as you type; each filter state is a shareable URL."""
     negotiation = current_negotiation()
     filters = ProvisionFilterForm(request.GET or None)
+    can_change = request.user.has_perm("tracker.change_provision")
+    part = "results" if request.htmx else "content"
+    if filters.is_bound and not filters.is_valid():
+        # Drawn with the errors, and never kept: any text can be in a crafted link.
+        drawn = _list_part(request, part, negotiation, filters, can_change)
+    else:
+        drawn = kept(
+            f"provision-list-{part}",
+            negotiation.pk,
+            # Every parameter: the form shows them, the page links carry them.
+            sorted(request.GET.lists()),
+            can_change,
+            stamp=current_stamp(),
+            build=lambda: _list_part(request, part, negotiation, filters, can_change),
+        )
+    code = 400 if filters.errors else 200
+    if request.htmx:
+        return HttpResponse(drawn, status=code)
+    return render(request, "provisions/list.html", {"content": drawn}, status=code)
+
+
+def _list_part(
+    request: HttpRequest,
+    part: str,
+    negotiation: Negotiation,
+    filters: ProvisionFilterForm,
+    can_change: bool,
+) -> str:
+    """The list's filters and one page of its provisions, drawn: the same for everyone with
+    the same query and the same right to change a status (the row action), so kept per query,
+    role and change. A row's status form with its token is drawn on demand, never here."""
     provisions = Provision.objects.filter(negotiation=negotiation).select_related("owner")
     sort = DEFAULT_SORT
     if filters.is_valid():
@@ -73,20 +107,15 @@ def provision_list(request: HttpRequest) -> HttpResponse:
         sort = wanted["sort"] or sort
     page, query = paginate(request, provisions.order_by(PROVISION_SORTS[sort][0], "pk"), PAGE_SIZE)
     _attach_latest(list(page))
-    template = "provisions/list.html#results" if request.htmx else "provisions/list.html"
-    return render(
-        request,
-        template,
-        {
-            "negotiation": negotiation,
-            "filters": filters,
-            "page": page,
-            "query": query,
-            "status_counts": Provision.objects.filter(negotiation=negotiation).status_counts(),
-            "can_change": request.user.has_perm("tracker.change_provision"),
-        },
-        status=400 if filters.errors else 200,
-    )
+    context = {
+        "filters": filters,
+        "page": page,
+        "query": query,
+        "can_change": can_change,
+    }
+    if part == "content":
+        context["status_counts"] = Provision.objects.filter(negotiation=negotiation).status_counts()
+    return render_to_string(f"provisions/list.html#{part}", context)
 
 
 def _attach_latest(provisions: list[Provision]) -> None:
@@ -100,9 +129,20 @@ def _attach_latest(provisions: list[Provision]) -> None:
         .values_list("provision_id", "amount")
     ):
         amounts[provision_id].append(amount)
-    changes: dict[int, Activity] = {}
-    for change in (
-        Activity.objects.filter(provision__in=ids, kind=ActivityKind.STATUS_CHANGE)
+    # Each provision's latest status change, found through its own index entries: as many
+    # rows as the page has, however long each provision's history grows.
+    latest_change = (
+        Activity.objects.filter(provision=OuterRef("pk"), kind=ActivityKind.STATUS_CHANGE)
+        .order_by("-occurred_at", "-id")
+        .values("id")[:1]
+    )
+    changes = {
+        change.provision_id: change
+        for change in Activity.objects.filter(
+            pk__in=Provision.objects.filter(pk__in=ids)
+            .annotate(change_id=Subquery(latest_change))
+            .values("change_id")
+        )
         .select_related("actor")
         .only(
             "provision_id",
@@ -112,9 +152,8 @@ def _attach_latest(provisions: list[Provision]) -> None:
             "actor__last_name",
             "source",
         )
-        .order_by("-occurred_at", "-id")
-    ):
-        changes.setdefault(change.provision_id, change)
+        .order_by()
+    }
     for provision in provisions:
         figures = amounts[provision.pk]
         provision.latest_amount = figures[-1] if figures else None
@@ -135,25 +174,47 @@ def provision_detail(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         stamp = live.current_stamp()
     provision = _get_provision(pk)
-    context = _detail_context(request, provision) | live.poll_context(request, stamp)
+    context = _detail_context(request, provision, stamp=stamp) | live.poll_context(request, stamp)
     template = "provisions/detail.html#live-parts" if polled else "provisions/detail.html"
     return live.stamped(render(request, template, context), stamp)
 
 
-def _detail_context(request: HttpRequest, provision: Provision, **extra: object) -> dict:
-    versions = list(PackageVersion.objects.filter(negotiation_id=provision.negotiation_id))
-    lines = {line.version_id: line for line in provision.lines.all()}
-    in_order = [lines.get(version.pk) for version in versions]
-    changes = changes_since_previous([line.amount if line else None for line in in_order])
-    comparison = [
-        {"version": version, "line": line, "change": change}
-        for version, line, (change, _) in zip(versions, in_order, changes, strict=True)
-    ]
+def _detail_context(
+    request: HttpRequest, provision: Provision, *, stamp: Stamp | None = None, **extra: object
+) -> dict:
+    records = kept(
+        "provision-records",
+        provision.pk,
+        stamp=stamp or live.current_stamp(),
+        build=lambda: _records(provision),
+    )
+    can_change = request.user.has_perm("tracker.change_provision")
+    context = {
+        "provision": provision,
+        "comparison": records["comparison"],
+        "records": records,
+        "status_form": None,
+        "note_form": NoteForm(),
+        "can_change": can_change,
+        "can_note": request.user.has_perm("tracker.add_activity"),
+        "can_set_amounts": request.user.has_perm("tracker.change_versionline"),
+        # What the feeds propose for it, and a feed's move staff may undo.
+        "proposals": provision.proposals.open(),
+        "can_decide": can_change,
+        # Only the status form offers it.
+        "undo_status": provision.feed_move_to_undo() if can_change else "",
+    }
+    return context | extra
+
+
+def _records(provision: Provision) -> dict:
+    """The provision's amount in each version, and its history, sub-lines, positions, demands,
+    notes and the votes and actions of the bills that carry it, drawn: the same for every
+    viewer (the forms with their tokens are drawn around them), so kept per provision until
+    something changes."""
     bills = Bill.objects.filter(versions__lines__provision=provision).distinct()
     context = {
         "provision": provision,
-        "comparison": comparison,
-        "status_form": None,
         # The latest changes and notes; the page links to the timeline for all of them.
         "history": Activity.objects.filter(
             provision=provision, kind__in=[ActivityKind.STATUS_CHANGE, ActivityKind.AMOUNT_CHANGE]
@@ -171,16 +232,33 @@ def _detail_context(request: HttpRequest, provision: Provision, **extra: object)
         "votes": Vote.objects.filter(bill__in=bills)
         .select_related("bill")
         .order_by("-voted_on", "-roll_number")[:15],
-        "note_form": NoteForm(),
-        "can_change": request.user.has_perm("tracker.change_provision"),
-        "can_note": request.user.has_perm("tracker.add_activity"),
-        "can_set_amounts": request.user.has_perm("tracker.change_versionline"),
-        # What the feeds propose for it, and a feed's move staff may undo.
-        "proposals": provision.proposals.open(),
-        "can_decide": request.user.has_perm("tracker.change_provision"),
-        "undo_status": provision.feed_move_to_undo(),
     }
-    return context | extra
+    parts = {
+        "history": "history-entries",
+        "sub_lines": "sub-lines",
+        "positions": "position-rows",
+        "demands": "demands",
+        "notes": "note-entries",
+        "floor": "floor",
+    }
+    drawn = {
+        name: render_to_string(f"provisions/detail.html#{part}", context)
+        for name, part in parts.items()
+    }
+    return drawn | {"comparison": _comparison(provision)}
+
+
+def _comparison(provision: Provision) -> list[dict]:
+    """The provision's line in each version of the package, and its change from the one
+    before."""
+    versions = list(PackageVersion.objects.filter(negotiation_id=provision.negotiation_id))
+    lines = {line.version_id: line for line in provision.lines.all()}
+    in_order = [lines.get(version.pk) for version in versions]
+    changes = changes_since_previous([line.amount if line else None for line in in_order])
+    return [
+        {"version": version, "line": line, "change": change}
+        for version, line, (change, _) in zip(versions, in_order, changes, strict=True)
+    ]
 
 
 @permission_needed("tracker.change_provision", "change a provision's status")
