@@ -6,6 +6,7 @@ formula (OWASP's "CSV injection"). Numbers are written as numbers: a negative di
 """
 
 import csv
+import io
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -35,22 +36,30 @@ def neutralise(value: object) -> object:
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> HttpResponse:
-    """An attachment download of `rows` under `header`, every cell neutralised.
+    """An attachment download of `rows` under `header`, every cell neutralised."""
+    return csv_file(filename, csv_text(header, rows))
 
-    The file starts with a UTF-8 byte-order mark so Excel reads names like "Luján" right.
-    """
+
+def csv_text(header: list[str], rows: Iterable[list]) -> str:
+    """`rows` under `header` as CSV, every cell neutralised. It starts with a UTF-8 byte-order
+    mark so Excel reads names like "Luján" right."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow([neutralise(cell) for cell in header])
+    writer.writerows([neutralise(cell) for cell in row] for row in rows)
+    return out.getvalue()
+
+
+def csv_file(filename: str, text: str) -> HttpResponse:
+    """CSV text (from csv_text) as an attachment download."""
     # Only plain characters in the header; no quotes, slashes or "..".
     safe_name = re.sub(r"[^A-Za-z0-9._-]+", "-", filename)
     safe_name = re.sub(r"\.{2,}", ".", safe_name).strip("-.") or "export"
     if not safe_name.endswith(".csv"):
         safe_name += ".csv"
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow([neutralise(cell) for cell in header])
-    for row in rows:
-        writer.writerow([neutralise(cell) for cell in row])
     return response
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -24,6 +24,7 @@ from tracker.models import (
     Vote,
 )
 from tracker.models.stakeholders import derived_label
+from tracker.page_cache import Stamp, kept
 
 GRID_COLUMNS = 16
 GRID_ROWS = 120
@@ -50,21 +51,18 @@ def build_position_grid(
     on_provisions = counted.filter(provision__negotiation=negotiation, stakeholder__in=people)
     on_demands = counted.filter(demand__negotiation=negotiation, stakeholder__in=people)
     # The key columns: whole packages first, then the most-discussed provisions and demands.
-    busiest = dict(
-        on_provisions.values_list("provision")
-        .annotate(n=Count("id"))
-        .order_by("-n", "provision")
-        .values_list("provision", "n")[:GRID_COLUMNS]
+    busiest, busiest_demands = kept(
+        "position-grid-columns",
+        negotiation.pk,
+        show,
+        hide_derived,
+        primary_only,
+        stamp=_positions_stamp(),
+        build=lambda: _busiest(on_provisions, on_demands),
     )
     provisions = sorted(
         Provision.objects.filter(pk__in=busiest),
         key=lambda p: (p.kind != ProvisionKind.PACKAGE, -busiest[p.pk], p.title),
-    )
-    busiest_demands = dict(
-        on_demands.values_list("demand")
-        .annotate(n=Count("id"))
-        .order_by("-n", "demand")
-        .values_list("demand", "n")[: max(GRID_COLUMNS - len(provisions), 4)]
     )
     demands = sorted(
         Demand.objects.filter(pk__in=busiest_demands),
@@ -125,6 +123,33 @@ def build_position_grid(
     ]
     derived_votes = sorted(votes.values(), key=lambda vote: (vote.voted_on, vote.roll_number or 0))
     return {"columns": columns, "rows": rows, "derived_votes": derived_votes}
+
+
+def _positions_stamp() -> Stamp:
+    """Where the positions stood: the newest row of their history, which every recorded,
+    edited or deleted position adds to. One index lookup, unmoved by notes, votes and the rest,
+    so the column choice outlives the changes that cannot move it."""
+    newest = Position.history.aggregate(newest=Max("history_id"))["newest"]
+    return Stamp(activity=newest or 0, rest="positions")
+
+
+def _busiest(on_provisions: QuerySet, on_demands: QuerySet) -> tuple[dict, dict]:
+    """The most-discussed provisions and demands, with their counts: two counts over every
+    position, so kept until a position changes."""
+    provisions = dict(
+        on_provisions.values_list("provision")
+        .annotate(n=Count("id"))
+        .order_by("-n", "provision")
+        .values_list("provision", "n")[:GRID_COLUMNS]
+    )
+    # Demands fill the columns the provisions leave, four at least.
+    demands = dict(
+        on_demands.values_list("demand")
+        .annotate(n=Count("id"))
+        .order_by("-n", "demand")
+        .values_list("demand", "n")[: max(GRID_COLUMNS - len(provisions), 4)]
+    )
+    return provisions, demands
 
 
 @dataclass(frozen=True)

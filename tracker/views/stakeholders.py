@@ -1,8 +1,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
@@ -17,11 +19,15 @@ from tracker.models import (
     Stakeholder,
     VoteCast,
 )
+from tracker.page_cache import current_stamp, kept
 from tracker.views.access import current_negotiation, permission_needed
 from tracker.views.editing import add_note
 from tracker.views.paging import paginate
 
 PAGE_SIZE = 50
+# A senator's history grows with every statement and roll call: the page shows the newest
+# this many, and pages through the rest.
+HISTORY_PAGE_SIZE = 50
 
 
 def _get_stakeholder(pk: int) -> Stakeholder:
@@ -64,7 +70,11 @@ def stakeholder_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def stakeholder_detail(request: HttpRequest, pk: int) -> HttpResponse:
     stakeholder = _get_stakeholder(pk)
-    return render(request, "stakeholders/detail.html", _detail_context(request, stakeholder))
+    context = _detail_context(request, stakeholder)
+    if request.htmx:
+        # The history's page links swap only the history.
+        return HttpResponse(context["history"])
+    return render(request, "stakeholders/detail.html", context)
 
 
 def _targets(negotiation: Negotiation) -> tuple[list[Provision], list[Demand]]:
@@ -73,19 +83,24 @@ def _targets(negotiation: Negotiation) -> tuple[list[Provision], list[Demand]]:
     return provisions, demands
 
 
-def _detail_context(request: HttpRequest, stakeholder: Stakeholder, **extra: object) -> dict:
-    can_record = request.user.has_perm("tracker.add_position")
-    primary_only = request.GET.get("sources") == "primary"
+def _records(stakeholder: Stakeholder, *, primary_only: bool, page: str | None) -> dict:
+    """The page's lists, drawn once per change: the same for every viewer (the forms with
+    their tokens are drawn around them), so kept per stakeholder, source filter and page."""
     positions = Position.objects.filter(stakeholder=stakeholder).with_source()
     if primary_only:
         positions = positions.primary_sourced()
+    history = Paginator(
+        positions.select_related("provision", "demand", "recorded_by"), HISTORY_PAGE_SIZE
+    ).get_page(page)
     context = {
         "stakeholder": stakeholder,
         "primary_only": primary_only,
         "current": positions.current()
         .select_related("provision", "demand")
         .order_by("provision__title", "demand__title"),
-        "history": positions.select_related("provision", "demand", "recorded_by"),
+        "history_page": history,
+        # The page links keep the source filter and nothing else from the request.
+        "history_query": "sources=primary" if primary_only else "",
         "casts": VoteCast.objects.filter(member=stakeholder)
         .select_related("vote")
         .order_by("-vote__voted_on")[:20],
@@ -93,6 +108,29 @@ def _detail_context(request: HttpRequest, stakeholder: Stakeholder, **extra: obj
         "notes": Activity.objects.filter(
             stakeholder=stakeholder, kind=ActivityKind.NOTE
         ).select_related("actor")[:20],
+    }
+    return {
+        part: render_to_string(f"stakeholders/detail.html#{part}", context)
+        for part in ("current", "history", "records")
+    }
+
+
+def _detail_context(request: HttpRequest, stakeholder: Stakeholder, **extra: object) -> dict:
+    can_record = request.user.has_perm("tracker.add_position")
+    primary_only = request.GET.get("sources") == "primary"
+    page = request.GET.get("page")
+    records = kept(
+        "stakeholder-records",
+        stakeholder.pk,
+        primary_only,
+        page,
+        stamp=current_stamp(),
+        build=lambda: _records(stakeholder, primary_only=primary_only, page=page),
+    )
+    context = {
+        "stakeholder": stakeholder,
+        "primary_only": primary_only,
+        **records,
         "note_form": NoteForm(),
         "can_record": can_record,
         "can_note": request.user.has_perm("tracker.add_activity"),
