@@ -1,10 +1,13 @@
 """Editors add demands, edit them without overwriting a colleague, and move them along."""
 
+import re
+
 import pytest
+from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import make_user
+from tests.factories import make_demand, make_user
 from tracker import roles
 from tracker.models import Activity, ActivityKind, Demand, Provision, Stakeholder
 
@@ -116,3 +119,91 @@ def test_a_forged_demand_transition_is_refused(client: Client, editor, demo) -> 
     )
     assert response.status_code == 422
     assert "cannot move from Withdrawn to Accepted" in response.content.decode()
+
+
+# Drawn once per change ----------------------------------------------------------------------
+
+TOKENS = re.compile(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
+
+
+def _page(client: Client, url: str, **query: str) -> str:
+    response = client.get(url, query)
+    assert response.status_code == 200
+    return TOKENS.sub(r"\1…", response.content.decode())
+
+
+def test_the_demand_list_shows_a_page_at_a_time_with_its_filters_kept(
+    client: Client, viewer, demo
+) -> None:
+    for n in range(60):
+        make_demand(demo, title=f"Border ask {n:02}", status="raised")
+    client.force_login(viewer)
+    url = reverse("tracker-demand-list")
+
+    first = _page(client, url, q="border ask", status="raised", other="x")
+    second = client.get(
+        url, {"q": "border ask", "status": "raised", "page": 2}, headers={"HX-Request": "true"}
+    )
+
+    assert first.count("Border ask ") == 50 and "Border ask 00" in first
+    assert 'href="?q=border+ask&amp;status=raised&amp;page=2"' in first
+    assert "other=" not in first.split('id="demand-results"')[1]
+    fragment = second.content.decode()
+    assert "<html" not in fragment and 'id="demand-results"' in fragment
+    assert fragment.count("Border ask ") == 10 and "Border ask 59" in fragment
+
+
+def test_the_demand_list_is_drawn_once_then_again_after_a_change(
+    client: Client, viewer, editor, demo
+) -> None:
+    client.force_login(viewer)
+    url = reverse("tracker-demand-list")
+    first = _page(client, url)
+    assert _page(client, url) == first
+    caches["template_fragments"].clear()
+    assert _page(client, url) == first
+    # Each filter has its own list.
+    judges = _page(client, url, q="judges")
+    assert "migrant shelter costs" in first and "migrant shelter costs" not in judges
+
+    demand = Demand.objects.get(slug="link-border-to-aid")
+    client.force_login(editor)
+    client.post(
+        reverse("tracker-demand-status", args=[demand.pk]),
+        {"status": "raised", "revision": demand.revision},
+    )
+    client.force_login(viewer)
+    row = re.compile(rf'href="/demands/{demand.pk}/".*?</tr>', re.S)
+    assert "demand-withdrawn" in row.search(first.split("<tbody")[1]).group(0)
+    assert "demand-raised" in row.search(_page(client, url).split("<tbody")[1]).group(0)
+
+
+def test_a_demand_page_is_drawn_once_and_its_forms_are_the_viewers_own(
+    client: Client, viewer, editor, demo
+) -> None:
+    demand = Demand.objects.get(slug="link-border-to-aid")
+    client.force_login(viewer)
+    first = _page(client, demand.get_absolute_url())
+    assert _page(client, demand.get_absolute_url()) == first
+    caches["template_fragments"].clear()
+    assert _page(client, demand.get_absolute_url()) == first
+
+    client.force_login(editor)
+    as_editor = _page(client, demand.get_absolute_url())
+    assert 'id="demand-new-status"' in as_editor and 'id="demand-new-status"' not in first
+
+    murkowski = Stakeholder.objects.get(slug="lisa-murkowski")
+    client.post(
+        reverse("tracker-position-create", args=[murkowski.pk]),
+        {
+            "target": f"demand:{demand.pk}",
+            "stance": "firm_oppose",
+            "as_of": "2024-05-20",
+            "source_url": "https://example.org/murkowski",
+            "statement_kind": "paraphrase",
+        },
+    )
+    client.force_login(viewer)
+    after = _page(client, demand.get_absolute_url())
+    assert "Lisa Murkowski" not in first and "Lisa Murkowski" in after
+    assert 'id="demand-new-status"' not in after

@@ -1,8 +1,12 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -12,13 +16,17 @@ from tracker.models import (
     ActivityKind,
     Demand,
     DemandStatus,
+    Negotiation,
     Position,
     StaleEditError,
 )
+from tracker.page_cache import current_stamp, kept
 from tracker.views.access import current_negotiation, permission_needed
 from tracker.views.editing import CONFLICT, add_note, apply_status_change
 
 HISTORY_SHOWN = 20
+# The list shows this many demands a page, so a long negotiation costs no more than a short one.
+PAGE_SIZE = 50
 
 
 def _get_demand(pk: int) -> Demand:
@@ -28,15 +36,52 @@ def _get_demand(pk: int) -> Demand:
 @login_required
 def demand_list(request: HttpRequest) -> HttpResponse:
     negotiation = current_negotiation()
+    filters = DemandFilterForm(request.GET or None)
+    wanted = filters.cleaned_data if filters.is_valid() else {}
+    status, query = wanted.get("status", ""), wanted.get("q", "").strip()
+    page = request.GET.get("page")
+    if filters.errors:
+        # Drawn with the errors, and never kept: any text can be in a crafted link.
+        results = _results(negotiation, status=status, query=query, page=page, filters=filters)
+    else:
+        results = kept(
+            "demand-list",
+            negotiation.pk,
+            status,
+            query,
+            page,
+            stamp=current_stamp(),
+            build=lambda: _results(negotiation, status=status, query=query, page=page),
+        )
+    code = 400 if filters.errors else 200
+    if request.htmx:
+        return HttpResponse(results, status=code)
+    context = {
+        "results": results,
+        "status": status,
+        "q": query,
+        "statuses": DemandStatus.choices,
+        "can_add": request.user.has_perm("tracker.add_demand"),
+    }
+    return render(request, "demands/list.html", context, status=code)
+
+
+def _results(
+    negotiation: Negotiation,
+    *,
+    status: str,
+    query: str,
+    page: str | None,
+    filters: DemandFilterForm | None = None,
+) -> str:
+    """One page of the demands that match, drawn: the same for every viewer, so kept per
+    negotiation, filter and page until something changes."""
     demands = (
         Demand.objects.filter(negotiation=negotiation)
         .select_related("demanded_by")
         .prefetch_related("provisions")
         .order_by("status", "title")
     )
-    filters = DemandFilterForm(request.GET or None)
-    wanted = filters.cleaned_data if filters.is_valid() else {}
-    status, query = wanted.get("status", ""), wanted.get("q", "").strip()
     if status:
         demands = demands.filter(status=status)
     if query:
@@ -46,20 +91,15 @@ def demand_list(request: HttpRequest) -> HttpResponse:
             | Q(in_exchange_for__icontains=query)
             | Q(demanded_by__name__icontains=query)
         )
-    template = "demands/list.html#results" if request.htmx else "demands/list.html"
-    return render(
-        request,
-        template,
-        {
-            "demands": demands,
-            "status": status,
-            "q": query,
-            "statuses": DemandStatus.choices,
-            "can_add": request.user.has_perm("tracker.add_demand"),
-            "filters": filters,
-        },
-        status=400 if filters.errors else 200,
-    )
+    context = {
+        "page": Paginator(demands, PAGE_SIZE).get_page(page),
+        # The page links keep the filters and nothing else from the request.
+        "query": urlencode(
+            {name: value for name, value in (("q", query), ("status", status)) if value}
+        ),
+        "filters": filters,
+    }
+    return render_to_string("demands/list.html#results", context)
 
 
 @login_required
@@ -68,22 +108,42 @@ def demand_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, demand: Demand, **extra: object) -> dict:
+    # The latest changes; the timeline link on the page has them all.
+    history = Activity.objects.filter(
+        demand=demand, kind__in=[ActivityKind.DEMAND_CHANGE, ActivityKind.NOTE]
+    ).select_related("actor")[:HISTORY_SHOWN]
     return {
         "demand": demand,
-        "provisions": demand.provisions.all(),
-        # The latest changes; the timeline link on the page has them all.
-        "history": Activity.objects.filter(
-            demand=demand, kind__in=[ActivityKind.DEMAND_CHANGE, ActivityKind.NOTE]
-        ).select_related("actor")[:HISTORY_SHOWN],
-        "positions": Position.objects.filter(demand=demand)
-        .current()
-        .select_related("stakeholder", "derived_from_vote")
-        .order_by("stance", "stakeholder__name"),
+        "history": history,
+        "records": kept(
+            "demand-records",
+            demand.pk,
+            stamp=current_stamp(),
+            build=lambda: _records(demand, history),
+        ),
         "status_form": None,
         "note_form": NoteForm(),
         "can_change": request.user.has_perm("tracker.change_demand"),
         "can_note": request.user.has_perm("tracker.add_activity"),
     } | extra
+
+
+def _records(demand: Demand, history: QuerySet) -> dict:
+    """The demand's history, linked provisions and positions, drawn: the same for every viewer
+    (the forms with their tokens are drawn around them), so kept per demand until a change."""
+    context = {
+        "demand": demand,
+        "history": history,
+        "provisions": demand.provisions.all(),
+        "positions": Position.objects.filter(demand=demand)
+        .current()
+        .select_related("stakeholder", "derived_from_vote")
+        .order_by("stance", "stakeholder__name"),
+    }
+    return {
+        part: render_to_string(f"demands/detail.html#{part}", context)
+        for part in ("history", "linked")
+    }
 
 
 @permission_needed("tracker.add_demand", "add demands")
