@@ -311,3 +311,23 @@ def test_the_grids_key_columns_follow_the_positions(client: Client, viewer, demo
             )
 
     assert "A newly argued provision" in _page(client, grid, show="all")
+
+
+def test_the_stakeholder_list_is_drawn_once_per_change_and_per_filter(
+    client: Client, viewer, editor, murkowski
+) -> None:
+    client.force_login(viewer)
+    url = reverse("tracker-stakeholder-list")
+    senators = _page(client, url, chamber="senate", state="ak")
+    assert _page(client, url, chamber="senate", state="ak") == senators
+    caches["template_fragments"].clear()
+    assert _page(client, url, chamber="senate", state="ak") == senators
+    assert "Lisa Murkowski" in senators and "Lisa Murkowski" not in _page(client, url, state="TX")
+    count = murkowski.positions.count()
+    assert f'<td class="num">{count}</td>' in senators
+
+    client.force_login(editor)
+    client.post(reverse("tracker-position-create", args=[murkowski.pk]), _position_data())
+    client.force_login(viewer)
+    after = _page(client, url, chamber="senate", state="ak")
+    assert f'<td class="num">{count + 1}</td>' in after

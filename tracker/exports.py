@@ -23,13 +23,16 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralise(value: object) -> object:
     """A cell value a spreadsheet will show as written."""
-    if value is None:
+    if type(value) is str:  # most cells: checked first, as a file has thousands
+        text = value
+    elif value is None:
         return ""
-    if isinstance(value, bool):
+    elif isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int | float | Decimal):
+    elif isinstance(value, int | float | Decimal):
         return value
-    text = value.isoformat() if isinstance(value, date) else str(value)
+    else:
+        text = value.isoformat() if isinstance(value, date) else str(value)
     if text.startswith(FORMULA_STARTS) or text.lstrip(" ").startswith(FORMULA_STARTS):
         return "'" + text
     return text

@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -22,7 +24,6 @@ from tracker.models import (
 from tracker.page_cache import current_stamp, kept
 from tracker.views.access import current_negotiation, permission_needed
 from tracker.views.editing import add_note
-from tracker.views.paging import paginate
 
 PAGE_SIZE = 50
 # A senator's history grows with every statement and roll call: the page shows the newest
@@ -37,34 +38,59 @@ def _get_stakeholder(pk: int) -> Stakeholder:
 @login_required
 def stakeholder_list(request: HttpRequest) -> HttpResponse:
     filters = StakeholderFilterForm(request.GET or None)
+    wanted = filters.cleaned_data if filters.is_valid() else {}
+    # Only the filters that apply, in the form's order: the key and the page links.
+    applied = [(name, wanted[name]) for name in filters.fields if wanted.get(name)]
+    page = request.GET.get("page")
+    if filters.errors:
+        # Drawn with the errors, and never kept: any text can be in a crafted link.
+        results = _list_results(applied, page, filters)
+    else:
+        results = kept(
+            "stakeholder-list",
+            applied,
+            page,
+            stamp=current_stamp(),
+            build=lambda: _list_results(applied, page, filters),
+        )
+    status = 400 if filters.errors else 200
+    if request.htmx:
+        return HttpResponse(results, status=status)
+    context = {"filters": filters, "results": results}
+    return render(request, "stakeholders/list.html", context, status=status)
+
+
+def _list_results(
+    applied: list[tuple[str, str]], page: str | None, filters: StakeholderFilterForm
+) -> str:
+    """One page of the stakeholders the filters match, with their position counts, drawn: the
+    same for every viewer, so kept per filter and page until something changes."""
     stakeholders = Stakeholder.objects.all()
-    if filters.is_valid():
-        wanted = filters.cleaned_data
-        if wanted["q"]:
-            stakeholders = stakeholders.filter(
-                Q(name__icontains=wanted["q"]) | Q(role__icontains=wanted["q"])
-            )
-        if wanted["kind"]:
-            stakeholders = stakeholders.filter(kind=wanted["kind"])
-        if wanted["chamber"]:
-            stakeholders = stakeholders.in_chamber(wanted["chamber"])
-        if wanted["party"]:
-            stakeholders = stakeholders.filter(party=wanted["party"])
-        if wanted["state"]:
-            stakeholders = stakeholders.filter(state=wanted["state"])
-    page, query = paginate(request, stakeholders.order_by("name"), PAGE_SIZE)
+    wanted = dict(applied)
+    if wanted.get("q"):
+        stakeholders = stakeholders.filter(
+            Q(name__icontains=wanted["q"]) | Q(role__icontains=wanted["q"])
+        )
+    if wanted.get("kind"):
+        stakeholders = stakeholders.filter(kind=wanted["kind"])
+    if wanted.get("chamber"):
+        stakeholders = stakeholders.in_chamber(wanted["chamber"])
+    if wanted.get("party"):
+        stakeholders = stakeholders.filter(party=wanted["party"])
+    if wanted.get("state"):
+        stakeholders = stakeholders.filter(state=wanted["state"])
+    shown = Paginator(stakeholders.order_by("name"), PAGE_SIZE).get_page(page)
     # Positions counted for this page only, not for every stakeholder before paging.
     counts = dict(
-        Position.objects.filter(stakeholder__in=[s.pk for s in page])
+        Position.objects.filter(stakeholder__in=[s.pk for s in shown])
         .values_list("stakeholder")
         .annotate(n=Count("id"))
         .values_list("stakeholder", "n")
     )
-    for stakeholder in page:
+    for stakeholder in shown:
         stakeholder.position_count = counts.get(stakeholder.pk, 0)
-    template = "stakeholders/list.html#results" if request.htmx else "stakeholders/list.html"
-    context = {"filters": filters, "page": page, "query": query}
-    return render(request, template, context, status=400 if filters.errors else 200)
+    context = {"filters": filters, "page": shown, "query": urlencode(applied)}
+    return render_to_string("stakeholders/list.html#results", context)
 
 
 @login_required
