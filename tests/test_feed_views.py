@@ -1,9 +1,12 @@
 """The Feeds page: every source's status with where and when; Refresh now for Editors only."""
 
+import re
 import socket
 from collections.abc import Iterator
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.broker_outage import HungRedis, celery_on_redis
@@ -221,3 +224,58 @@ def test_a_polled_card_keeps_polling_while_its_run_is_queued(client, editor) -> 
     assert 'id="feed-members"' in card
     assert 'hx-trigger="every 2s" hx-target="#feed-members" hx-swap="outerHTML"' in card
     assert "feed-runs" not in card  # the recent runs wait until it is over
+
+
+# The page's facts and recent runs are kept until a run is queued, moves on or ends.
+
+
+def test_the_page_is_drawn_once_until_a_run_moves(client, viewer, finished_run) -> None:
+    client.force_login(viewer)
+    url = reverse("tracker-feeds")
+    first = client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(url).content.decode()
+    # Only the two lookups of what moves before a run ends: no source's facts, no run list.
+    assert len([query for query in captured if "tracker_feedrun" in query["sql"]]) == 3
+    assert _without_tokens(again) == _without_tokens(first)
+
+
+def test_a_run_queued_then_moving_shows_at_once(client, viewer, editor) -> None:
+    client.force_login(viewer)
+    url = reverse("tracker-feeds")
+    assert "No run yet." in client.get(url).content.decode()
+
+    run = queue.queue_run("house", user=editor)
+    queued = client.get(url).content.decode()
+    recorder = sync._begin("house", "2024", run_id=run.pk, trigger="manual", progress=None)
+    recorder.total(40)
+    started = client.get(url).content.decode()
+    for _ in range(sync._FLUSH_EVERY):
+        recorder.skip()
+    moved = client.get(url).content.decode()
+    sync._finish(recorder)
+    ended = client.get(url).content.decode()
+
+    assert f"Run {run.pk}</a>: Queued" in queued
+    assert f"Run {run.pk}</a>: Running" in started and "— 0 of 40" in started
+    assert f"— {sync._FLUSH_EVERY} of 40" in moved
+    assert f"Run {run.pk}</a>: Succeeded" in ended and "Running" not in ended
+
+
+@pytest.mark.parametrize("first", ["viewer", "editor"])
+def test_refresh_now_is_only_for_editors_whoever_came_first(
+    client, viewer, editor, finished_run, first
+) -> None:
+    users = {"viewer": viewer, "editor": editor}
+    pages = {}
+    for name in [first, *(set(users) - {first})]:
+        client.force_login(users[name])
+        pages[name] = client.get(reverse("tracker-feeds")).content.decode()
+
+    assert pages["editor"].count('id="refresh-') == 4
+    assert "Refresh now" not in pages["viewer"] and 'id="refresh-' not in pages["viewer"]
+
+
+def _without_tokens(page: str) -> str:
+    """The page as it reads: CSRF tokens are masked afresh on every response."""
+    return re.sub(r'("X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+', r"\1", page)

@@ -4,10 +4,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from tracker.feeds.queue import QueueUnavailable, enqueue_refresh
-from tracker.models import FeedRun, FeedSource, source_status, source_statuses
+from tracker.models import FeedRun, FeedRunStatus, FeedSource, source_status, source_statuses
+from tracker.page_cache import current_stamp, kept
 from tracker.views.access import permission_needed
 
 # A refresh writes to the activity record (new votes, new actions), which Editors may add to.
@@ -18,12 +20,29 @@ RECENT_RUNS = 25
 @login_required
 @require_GET
 def feed_list(request: HttpRequest) -> HttpResponse:
+    # The sources' facts and the recent runs are kept per change and per run in progress; the
+    # cards are drawn for each viewer (the Refresh button's form, the stale mark as of now).
+    stamp, runs_moved = current_stamp(), _runs_moved()
     context = {
-        "statuses": source_statuses(),
-        "runs": FeedRun.objects.recent()[:RECENT_RUNS],
+        "statuses": kept("feed-statuses", runs_moved, stamp=stamp, build=source_statuses),
+        "recent_runs": kept("feed-runs", runs_moved, stamp=stamp, build=_recent_runs),
         "can_refresh": request.user.has_perm(REFRESH_PERMISSION),
     }
     return render(request, "feeds/list.html", context)
+
+
+def _runs_moved() -> tuple[list[tuple[int, int, int]], int | None]:
+    """What changes on the page before the data stamp moves (it moves when a run ends): each
+    running run's progress, and the newest run (one just queued). Two index lookups."""
+    running = FeedRun.objects.filter(status=FeedRunStatus.RUNNING).order_by("pk")
+    newest = FeedRun.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return list(running.values_list("pk", "progress_done", "progress_total")), newest
+
+
+def _recent_runs() -> str:
+    """The recent runs' rows, drawn."""
+    runs = FeedRun.objects.recent()[:RECENT_RUNS]
+    return render_to_string("feeds/list.html#recent-run-rows", {"runs": runs})
 
 
 @permission_needed(REFRESH_PERMISSION, "refresh the feeds")
@@ -67,6 +86,6 @@ def _card(request: HttpRequest, source: str, *, queue_error: str = "") -> HttpRe
         "status": feed,
         "can_refresh": request.user.has_perm(REFRESH_PERMISSION),
         "queue_error": queue_error,
-        "runs": None if feed.active_run else FeedRun.objects.recent()[:RECENT_RUNS],
+        "recent_runs": None if feed.active_run else _recent_runs(),
     }
     return render(request, "feeds/list.html#card-refreshed", context)
