@@ -60,6 +60,26 @@ def test_a_stolen_session_cannot_add_an_address_and_reset_the_password_to_it(
     assert _reset_links_sent_to(mailoutbox, "thief@evil.example") == []
 
 
+@pytest.mark.parametrize("action", ["action_primary", "action_remove"])
+def test_a_stolen_session_cannot_switch_or_remove_an_address(
+    client: Client, groups, action: str
+) -> None:
+    eddie = make_user("eddie", role=roles.EDITOR)
+    primary = EmailAddress.objects.create(
+        user=eddie, email=eddie.email, verified=True, primary=True
+    )
+    EmailAddress.objects.create(user=eddie, email="eddie@home.example", verified=True)
+    _login(client, "eddie")  # the thief's copy of eddie's session cookie
+
+    response = client.post(reverse("account_email"), {"email": "eddie@home.example", action: ""})
+
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    assert EmailAddress.objects.get(pk=primary.pk).primary
+    assert EmailAddress.objects.filter(user=eddie, email="eddie@home.example").exists()
+    eddie.refresh_from_db()
+    assert eddie.email == primary.email
+
+
 def test_an_added_address_logs_in_and_resets_only_once_its_code_is_entered(
     client: Client, groups, mailoutbox
 ) -> None:

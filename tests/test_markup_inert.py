@@ -6,6 +6,7 @@ hx-trigger="load" made whoever opened their digest preview, an Admin included, s
 their own CSRF token.
 """
 
+import json
 import re
 from datetime import date
 
@@ -149,3 +150,12 @@ def test_exports_are_downloads_a_browser_will_not_read_as_html(
         assert response["Content-Type"].startswith("text/csv"), url
         assert response["Content-Disposition"].startswith("attachment;"), url
         assert response["X-Content-Type-Options"] == "nosniff", url
+
+
+def test_htmx_is_configured_to_ignore_what_slips_through(client: Client, groups, demo) -> None:
+    client.force_login(make_user("reader", role=roles.VIEWER))
+    page = client.get("/").content.decode()
+    config = json.loads(re.search(r'<meta name="htmx-config" content=\'([^\']*)\'>', page)[1])
+    assert config["selfRequestsOnly"] is True
+    assert config["allowScriptTags"] is False
+    assert config["allowEval"] is False
