@@ -4,6 +4,7 @@ by kind and ranked; PostgreSQL full-text and trigram search, and the SQLite fall
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tracker.models import Activity, Provision, Stakeholder
@@ -82,6 +83,30 @@ def test_the_page_and_the_panel(client: Client, viewer, demo) -> None:
     assert "<html" not in fragment and 'id="search-results-list"' in fragment
     assert "All results on a page" in fragment
     assert client.post(url, {"q": "x"}).status_code == 405
+
+
+def test_results_are_searched_once_and_a_new_note_is_found_at_once(
+    client: Client, viewer, editor, demo
+) -> None:
+    client.force_login(viewer)
+    url = reverse("tracker-search")
+    first = client.get(url, {"q": "parole language"}, headers={"HX-Request": "true"})
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(url, {"q": "parole  language"}, headers={"HX-Request": "true"})
+    assert again.content == first.content
+    assert not [query for query in captured if "tracker_provision" in query["sql"]]
+
+    client.force_login(editor)
+    lankford = Stakeholder.objects.get(slug="james-lankford")
+    client.post(
+        reverse("tracker-stakeholder-note", args=[lankford.pk]),
+        {"text": "Wants the parole language tightened"},
+    )
+    client.force_login(viewer)
+    found = client.get(url, {"q": "parole language"}, headers={"HX-Request": "true"})
+
+    assert "Wants the parole language tightened" not in first.content.decode()
+    assert "Wants the parole language tightened" in found.content.decode()
 
 
 def test_every_page_has_the_search_box(client: Client, viewer, demo) -> None:

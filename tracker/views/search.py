@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from tracker.page_cache import current_stamp, kept
 from tracker.search import MAX_QUERY, search
 from tracker.views.access import current_negotiation
 
@@ -17,6 +18,14 @@ def search_results(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:MAX_QUERY]
     if request.htmx and not query.strip():
         return HttpResponse("")  # the box was emptied: the panel closes
-    results = search(query, current_negotiation())
+    negotiation = current_negotiation()
+    # The same for every viewer: kept per query until something changes.
+    results = kept(
+        "search",
+        negotiation.pk,
+        " ".join(query.split()),
+        stamp=current_stamp(),
+        build=lambda: search(query, negotiation),
+    )
     template = "search/results.html#panel" if request.htmx else "search/results.html"
     return render(request, template, {"results": results, "query": results.query})
