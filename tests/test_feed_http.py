@@ -4,6 +4,7 @@ size caps, redirects, senate.gov's 403, and the offline replay of the repo's own
 import contextlib
 import io
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -125,6 +126,20 @@ def test_the_offline_replay_runs_every_source_through_the_real_code_path(demo) -
     again = FeedRun.objects.filter(source="congress").latest("pk")
     assert again.status == "succeeded", again.errors
     assert again.skipped == len(sync.negotiation_bill_keys())
+
+
+def test_progress_written_to_a_log_is_whole_lines(demo, monkeypatch) -> None:
+    """Not on a terminal (a container's log), progress is a line at a time, never `\\r`."""
+    from tracker.management.commands import refresh_feeds
+
+    monkeypatch.setattr(refresh_feeds, "LOG_PROGRESS_EVERY", 0.0)
+    log = io.StringIO()
+    call_command("refresh_feeds", "--replay", "--senate-session", "118-2", stdout=log)
+    output = log.getvalue()
+    assert "\r" not in output
+    progress = re.compile(r"^\S+ 118-2: \d+(/\d+)? \(created \d+, updated \d+, failed \d+\)$")
+    lines = [line for line in output.splitlines() if progress.match(line)]
+    assert len(lines) >= 2, output
 
 
 BILL_PARTS = ("amendments", "cosponsors", "titles", "summaries", "text")

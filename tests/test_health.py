@@ -171,6 +171,30 @@ def test_a_server_error_reaches_sentry_when_a_dsn_is_set(sentry) -> None:
     assert any("OperationalError" in envelope for envelope in sentry.envelopes)
 
 
+def test_a_task_error_reaches_sentry_when_a_dsn_is_set(sentry) -> None:
+    """A Celery task that fails (run in process here, as without a broker) is reported too."""
+    script = (
+        "import django; django.setup()\n"
+        "from celery import shared_task\n"
+        "@shared_task(name='tests.failing_digest_task')\n"
+        "def failing_digest_task():\n"
+        "    raise LookupError('digest template missing')\n"
+        "failing_digest_task.apply()\n"
+        "import sentry_sdk; sentry_sdk.flush(timeout=10)\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        | {"DJANGO_SETTINGS_MODULE": "tracker.settings", "SENTRY_DSN": sentry.dsn},
+    )
+    reported = [envelope for envelope in sentry.envelopes if "digest template missing" in envelope]
+    assert reported and "celery" in reported[0]
+
+
 def test_nothing_is_sent_anywhere_without_a_dsn(sentry) -> None:
     result = _request_with_database_down({"SENTRY_DSN": ""})
     assert result.stdout.split()[0] == "503", result.stderr
