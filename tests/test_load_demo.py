@@ -143,3 +143,15 @@ def test_a_negative_amount_is_refused_by_name(tmp_path: Path) -> None:
     ):
         call_command("load_demo", fixture=path)
     assert not VersionLine.objects.exists()
+
+
+def test_every_provision_ends_where_the_record_ends(demo) -> None:
+    """Apr 24, 2024 is the end of the record: each provision is enacted or dropped, nothing is
+    left on the way, and what the law carries in full is what is enacted."""
+    enacted_lines = dict(
+        VersionLine.objects.filter(version__slug="enacted").values_list("provision_id", "inclusion")
+    )
+    for provision in Provision.objects.filter(negotiation=demo):
+        assert provision.status in {"enacted", "dropped"}, provision
+        carried = enacted_lines.get(provision.pk) == "included"
+        assert (provision.status == "enacted") == carried, provision
