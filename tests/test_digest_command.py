@@ -77,3 +77,10 @@ def test_a_bare_now_is_read_in_new_york_time(subscribers: list) -> None:
 def test_a_bad_now_is_refused_clearly(subscribers: list) -> None:
     with pytest.raises(CommandError, match="ISO date-time"):
         run("--now", "yesterday")
+
+
+@pytest.mark.django_db
+def test_processes_must_be_one_or_more(subscribers: list) -> None:
+    with pytest.raises(CommandError, match="--processes"):
+        run("--processes", "0", "--now", "2024-02-07T07:05:00-05:00")
+    assert mail.outbox == []

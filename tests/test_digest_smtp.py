@@ -195,3 +195,39 @@ def test_when_the_server_cannot_be_reached_each_digest_waits_for_its_retry(
     assert [o.status for o in outcomes] == ["retry", "retry"]
     assert all("ConnectionRefusedError" in o.error for o in outcomes)
     assert set(DigestDelivery.objects.values_list("status", "attempts")) == {("retry", 1)}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_batches_shared_out_between_processes_send_one_message_each_in_order(
+    groups: dict, smtp_server: MailCatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(digests, "BATCH_SIZE", 2)  # the forked processes inherit it
+    provision = make_provision()
+    readers = []
+    for n in range(7):
+        with time_machine.travel(SEND_TIME - timedelta(days=7), tick=False):
+            readers.append(make_user(f"reader{n}", role=roles.VIEWER))
+            DigestPreference.objects.create(user=readers[-1])
+        Watch.objects.create(user=readers[-1], provision=provision)
+    Activity.objects.create(
+        negotiation=provision.negotiation,
+        provision=provision,
+        kind="note",
+        occurred_at=SEND_TIME - timedelta(hours=1),
+        recorded_at=SEND_TIME - timedelta(hours=1),
+        summary="For everyone",
+    )
+    run_at = SEND_TIME + timedelta(minutes=5)
+
+    outcomes = digests.send_due_digests(run_at, processes=2)
+    again = digests.send_digests(
+        [digests.DueDigest(user.pk, "daily:2024-02-07", SEND_TIME) for user in readers],
+        processes=2,
+    )
+
+    assert [(o.username, o.status) for o in outcomes] == [(u.username, "sent") for u in readers]
+    assert [o.status for o in again] == ["already sent"] * 7
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(u.email for u in readers)
+    assert smtp_server.connections == 4  # one per batch of two
+    assert set(DigestDelivery.objects.values_list("status", "attempts")) == {("sent", 1)}

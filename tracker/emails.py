@@ -2,9 +2,11 @@
 -body.html through `_make_message`, and returns the message unsent: workers send it."""
 
 import copy
+import functools
 import re
 from email.generator import BytesGenerator
 from email.message import Message
+from email.policy import Compat32
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -15,6 +17,7 @@ from django.core.mail.message import (
     RFC5322_EMAIL_LINE_LENGTH_LIMIT,
     EmailAlternative,
     SafeMIMEMultipart,
+    forbid_multi_line_headers,
     make_msgid,
 )
 from django.template.loader import get_template, render_to_string
@@ -36,10 +39,13 @@ class EmailMultiAlternatives(DjangoEmailMultiAlternatives):
 
     Django builds each text part with Python's email package, which for a 100 KB digest costs
     about 3 ms: every line checked and written on its own, the body encoded and decoded twice,
-    the whole text searched for the boundary with a regular expression. Here Django builds the
-    message (every header, as it would) around one-character stand-ins of the same kind
-    (ASCII or not, so the same Content-Transfer-Encoding), the real bodies are set as Django's
-    set_payload would set them, and `_Generator` writes each body at once. Anything else (an
+    the whole text searched for the boundary with a regular expression; and each header
+    encoded and folded by email.header, a subject with a dash in it taking longer than the
+    rest. Here Django builds the message (every header, as it would) around one-character
+    stand-ins of the same kind (ASCII or not, so the same Content-Transfer-Encoding), the real
+    bodies are set as Django's set_payload would set them, the subject as Django encodes it
+    (remembered: digests of a run share a few subjects), and `_Generator` writes each body at
+    once and remembers folded headers. Anything else (an
     attachment, another charset, a line over 998 bytes, which Django quoted-printable-encodes)
     goes Django's own way. tests/test_emails.py compares the bytes with Django's.
     """
@@ -49,12 +55,14 @@ class EmailMultiAlternatives(DjangoEmailMultiAlternatives):
         if encoded is None:
             return super().message()
         stand_in = copy.copy(self)
+        stand_in.subject = ""
         stand_in.body = _stand_in(self.body)
         stand_in.alternatives = [
             EmailAlternative(_stand_in(content), mimetype)
             for content, mimetype in self.alternatives
         ]
         message = DjangoEmailMultiAlternatives.message(stand_in)
+        message.replace_header("Subject", _subject_header(str(self.subject), self.encoding))
         for part, body in zip(message.get_payload(), encoded, strict=True):
             # As Message.set_payload stores a body in a charset: its bytes, surrogate-escaped.
             part._payload = body.decode("ascii", "surrogateescape")
@@ -95,6 +103,21 @@ def _stand_in(body: str) -> str:
     return "" if not body else "x" if body.isascii() else "\u00e9"
 
 
+@functools.lru_cache(maxsize=1024)
+def _subject_header(subject: str, encoding: str | None) -> str:
+    """The Subject header's value as Django's message() sets it."""
+    return forbid_multi_line_headers("Subject", subject, encoding)[1]
+
+
+@functools.lru_cache(maxsize=1024)
+def _folded(
+    linesep: str, max_line_length: int | None, cte_type: str, name: str, value: str
+) -> bytes:
+    return Compat32(
+        linesep=linesep, max_line_length=max_line_length, cte_type=cte_type
+    ).fold_binary(name, value)
+
+
 class _Generator(BytesGenerator):
     """Python's BytesGenerator, writing the same bytes: a text part's body at once (not a
     write per line), and a new boundary tested with a substring search before the email
@@ -118,6 +141,22 @@ class _Generator(BytesGenerator):
         self._fp.write(body)
 
     _writeBody = _handle_text
+
+    def _write_headers(self, msg: Message) -> None:
+        # Most headers are the same in every digest (MIME-Version, From, each part's
+        # Content-Type), and a policy folds a header the same way every time.
+        policy = self.policy
+        if type(policy) is not Compat32:
+            super()._write_headers(msg)
+            return
+        for name, value in msg.raw_items():
+            if isinstance(value, str):
+                self._fp.write(
+                    _folded(policy.linesep, policy.max_line_length, policy.cte_type, name, value)
+                )
+            else:
+                self._fp.write(policy.fold_binary(name, value))
+        self.write(self._NL)
 
     @classmethod
     def _make_boundary(cls, text: bytes | None = None) -> str:

@@ -4,26 +4,28 @@ activities, sent as production sends them, and built alone for comparison.
     DATABASE_URL=postgres://…/tracker_bench uv run python -m tests.bench.digests
         [--users 1000] [--watches 50] [--activities 50000] [--workers 2]
         [--paths command,celery,worker,build] [--stock-smtp-server] [--no-migrations]
-        [--profile PREFIX]
+        [--command-processes N] [--profile PREFIX]
 
 The headline is the send path, end to end: the due digests picked, each (user, period)
 claimed, built, rendered (subject, text, HTML), handed over SMTP to a server on loopback (an
 aiosmtpd sink in a process of its own, tests/bench/smtp_sink.py), and its result recorded:
 
-- command: `manage.py send_digests --now …`, in this process;
+- command: `manage.py send_digests --now …`, called in this process, which shares the batches
+  out between processes forked from it (one per core unless --command-processes says);
 - celery: the beat task `send_due_digests` and the `send_digests` tasks it queues, run eagerly
   in this process (the task bodies, without the broker);
 - worker: the same `send_digests` tasks queued through Redis (database 11) to a real Celery
   worker with `--workers` processes (production runs 2), timed until every delivery is
   recorded; PostgreSQL only, as the worker must reach the database.
 
-Each prints users per second, SQL statements per user (counted in this process, so not for
-`worker`), the sending processes' CPU time per user (on a shared machine the steadier figure:
-other processes stretch the wall time, hardly the CPU time), the SMTP server's own CPU time
-per message, and what reached the server (one message per user, none twice). `build` builds
-the same digests without rendering or sending (tracker.digests.build_digests). The load
-average is printed before each run: on a shared machine, read the figures beside it. The SMTP
-server reads DATA in blocks, as a production relay does (tests/bench/smtp_sink.py says why).
+Each prints users per second, SQL statements per user (counted in this process and those
+forked from it, so not for `worker`), the sending processes' CPU time per user (on a shared
+machine the steadier figure: other processes stretch the wall time, hardly the CPU time), the
+SMTP server's own CPU time per message, and what reached the server (one message per user,
+none twice). `build` builds the same digests without rendering or sending
+(tracker.digests.build_digests). The load average is printed before each run: on a shared
+machine, read the figures beside it. The SMTP server reads DATA in blocks, as a production
+relay does (tests/bench/smtp_sink.py says why).
 
 It runs in a throwaway database (the test database of DATABASE_URL: in memory for SQLite),
 never the dev database. --no-migrations builds tables from the models. --profile PREFIX runs
@@ -35,6 +37,7 @@ import argparse
 import cProfile
 import json
 import logging
+import multiprocessing
 import os
 import random
 import socket
@@ -78,6 +81,11 @@ def main() -> None:
         action="store_true",
         help="Let the SMTP server read DATA a line at a time, as aiosmtpd does by itself.",
     )
+    parser.add_argument(
+        "--command-processes",
+        type=int,
+        help="Pass --processes to send_digests (default: the command's own, one per core).",
+    )
     parser.add_argument("--no-migrations", action="store_true")
     parser.add_argument(
         "--profile",
@@ -110,14 +118,28 @@ def main() -> None:
 
 
 class Statements:
-    """Counts the SQL statements run on the default connection while active."""
+    """Counts the SQL statements run on the default connection while active, in this process
+    and in the processes forked from it meanwhile (they inherit the wrapper and the counter,
+    which is in shared memory)."""
 
     def __init__(self) -> None:
-        self.count = 0
+        self._count = multiprocessing.Value("q", 0)
+
+    @property
+    def count(self) -> int:
+        return self._count.value
 
     def __call__(self, execute, sql, params, many, context):  # noqa: ANN001, ANN204
-        self.count += 1
+        with self._count.get_lock():
+            self._count.value += 1
         return execute(sql, params, many, context)
+
+
+def _cpu_here() -> float:
+    """CPU time of this process and of its children that have ended (the send_digests
+    command's forked processes; the SMTP server's is added only once it stops)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def _free_port() -> int:
@@ -298,7 +320,7 @@ def _run(args: argparse.Namespace, paths: list[str]) -> None:
             connection.execute_wrapper(statements),
         ):
             profiler = cProfile.Profile() if args.profile and path != "worker" else None
-            started, cpu = time.perf_counter(), time.process_time()
+            started, cpu = time.perf_counter(), _cpu_here()
             if profiler is not None:
                 profiler.enable()
             changes, elapsed, elsewhere = run(port)
@@ -306,7 +328,7 @@ def _run(args: argparse.Namespace, paths: list[str]) -> None:
                 profiler.disable()
                 profiler.dump_stats(f"{args.profile}.{path}.prof")
             elapsed = elapsed or time.perf_counter() - started
-            cpu = elsewhere if elsewhere is not None else time.process_time() - cpu
+            cpu = elsewhere if elsewhere is not None else _cpu_here() - cpu
         if path == "worker":
             counted = f"workers' CPU {cpu / args.users * 1000:.1f} ms/user (statements not counted)"
         else:
@@ -337,7 +359,10 @@ def _run(args: argparse.Namespace, paths: list[str]) -> None:
         return sum(DigestDelivery.objects.values_list("change_count", flat=True))
 
     def by_command(port: int) -> tuple[int, None, None]:
-        call_command("send_digests", "--now", now.isoformat(), stdout=StringIO())
+        processes = (
+            [] if args.command_processes is None else ["--processes", str(args.command_processes)]
+        )
+        call_command("send_digests", "--now", now.isoformat(), *processes, stdout=StringIO())
         return changes_sent(), None, None
 
     def by_celery(port: int) -> tuple[int, None, None]:
@@ -390,7 +415,11 @@ def _run(args: argparse.Namespace, paths: list[str]) -> None:
         return changes, None, None
 
     runs = {
-        "command": ("send path, manage.py send_digests", by_command),
+        "command": (
+            "send path, manage.py send_digests"
+            + ("" if args.command_processes is None else f" --processes {args.command_processes}"),
+            by_command,
+        ),
         "celery": ("send path, Celery send_due_digests (eager)", by_celery),
         "worker": (f"send path, Celery worker ({args.workers} processes)", by_worker),
         "build": ("build only (build_digests, no render, no SMTP)", build_only),

@@ -1,3 +1,4 @@
+import os
 from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -9,8 +10,8 @@ from tracker.models import DeliveryStatus
 
 class Command(BaseCommand):
     help = (
-        "Send the email digests that are due now (the same code as the Celery beat task), "
-        "in this process, and print one line per user."
+        "Send the email digests that are due now (the same code as the Celery beat task and "
+        "its tasks), a batch at a time in a process per core, and print one line per user."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -19,16 +20,30 @@ class Command(BaseCommand):
         )
         parser.add_argument("--user", metavar="USERNAME", help="Only this user.")
         parser.add_argument(
+            "--processes",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="Processes sending batches at once (default: one per core; 1: this one alone).",
+        )
+        parser.add_argument(
             "--now",
             metavar="ISO-DATETIME",
             help="Act as if it were this moment, e.g. 2024-02-07T07:05-05:00 (default: now).",
         )
 
     def handle(
-        self, *args: object, dry_run: bool, user: str | None, now: str | None, **options: object
+        self,
+        *args: object,
+        dry_run: bool,
+        user: str | None,
+        now: str | None,
+        processes: int,
+        **options: object,
     ) -> None:
+        if processes < 1:
+            raise CommandError("--processes must be 1 or more.")
         moment = self._moment(now)
-        outcomes = send_due_digests(moment, username=user, dry_run=dry_run)
+        outcomes = send_due_digests(moment, username=user, dry_run=dry_run, processes=processes)
         for outcome in outcomes:
             style = {
                 DeliveryStatus.SENT: self.style.SUCCESS,
