@@ -1,6 +1,6 @@
 """Where the negotiation stands on the floor, as the feeds tell it: each followed bill's stage,
-the Senate procedure on a bill and the next step expected, the versions' standing, the
-proposals waiting for an Editor, and the whip counts the roll calls settled. A few queries,
+the Senate procedure on a bill and the next step expected, the versions' standing and the
+whip counts the roll calls settled; and the proposals waiting for an Editor. A few queries,
 whatever the size of the negotiation."""
 
 from dataclasses import dataclass, field
@@ -40,12 +40,13 @@ class Standing:
     lead: Bill | None = None
     next_step: str = ""
     versions: list[PackageVersion] = field(default_factory=list)
-    proposals: list[StatusProposal] = field(default_factory=list)
     results: list[Activity] = field(default_factory=list)
 
 
-def where_it_stands(negotiation: Negotiation, *, proposals_shown: int = 10) -> Standing:
-    """The negotiation's floor picture; the lead bill is the one whose stage moved last."""
+def where_it_stands(negotiation: Negotiation) -> Standing:
+    """The negotiation's floor picture; the lead bill is the one whose stage moved last. The
+    same for every viewer, so the dashboard keeps it drawn (the proposals, with their forms,
+    come from open_proposals)."""
     bills = list(Bill.objects.filter(negotiation=negotiation).exclude(stage=""))
     bills.sort(key=lambda bill: (bill.stage_on is not None, bill.stage_on), reverse=True)
     lead = bills[0] if bills else None
@@ -59,14 +60,18 @@ def where_it_stands(negotiation: Negotiation, *, proposals_shown: int = 10) -> S
         versions=list(
             PackageVersion.objects.filter(negotiation=negotiation).select_related("bill")
         ),
-        proposals=list(
-            StatusProposal.objects.open()
-            .filter(provision__negotiation=negotiation)
-            .select_related("provision")[:proposals_shown]
-        ),
         results=list(
             Activity.objects.filter(negotiation=negotiation, kind=ActivityKind.WHIP_RESULT)
             .select_related("vote")
             .order_by("-occurred_at")[:3]
         ),
+    )
+
+
+def open_proposals(negotiation: Negotiation, *, shown: int = 10) -> list[StatusProposal]:
+    """The status changes the feeds propose and no Editor has decided yet, the first `shown`."""
+    return list(
+        StatusProposal.objects.open()
+        .filter(provision__negotiation=negotiation)
+        .select_related("provision")[:shown]
     )
