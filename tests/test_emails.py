@@ -118,6 +118,15 @@ def _assert_same_bytes(message: EmailMultiAlternatives) -> None:
         for linesep in ("\r\n", "\n"):
             ours = _mime_bytes(message, djangos=False, linesep=linesep)
             assert ours == _mime_bytes(message, djangos=True, linesep=linesep)
+        # Read as the email package reads it, too.
+        ours, djangos = message.message(), DjangoEmailMultiAlternatives.message(message)
+        assert [part.get_payload() for part in ours.get_payload()] == [
+            part.get_payload() for part in djangos.get_payload()
+        ]
+        random.seed(7)
+        as_string = ours.as_string()
+        random.seed(7)
+        assert as_string == djangos.as_string()
 
 
 @pytest.mark.django_db

@@ -17,6 +17,7 @@ from django.core.mail.message import (
     RFC5322_EMAIL_LINE_LENGTH_LIMIT,
     EmailAlternative,
     SafeMIMEMultipart,
+    SafeMIMEText,
     forbid_multi_line_headers,
     make_msgid,
 )
@@ -45,7 +46,7 @@ class EmailMultiAlternatives(DjangoEmailMultiAlternatives):
     stand-ins of the same kind (ASCII or not, so the same Content-Transfer-Encoding), the real
     bodies are set as Django's set_payload would set them, the subject as Django encodes it
     (remembered: digests of a run share a few subjects), and `_Generator` writes each body at
-    once and remembers folded headers. Anything else (an
+    once, from the UTF-8 it was checked in, and remembers folded headers. Anything else (an
     attachment, another charset, a line over 998 bytes, which Django quoted-printable-encodes)
     goes Django's own way. tests/test_emails.py compares the bytes with Django's.
     """
@@ -64,8 +65,9 @@ class EmailMultiAlternatives(DjangoEmailMultiAlternatives):
         message = DjangoEmailMultiAlternatives.message(stand_in)
         message.replace_header("Subject", _subject_header(str(self.subject), self.encoding))
         for part, body in zip(message.get_payload(), encoded, strict=True):
-            # As Message.set_payload stores a body in a charset: its bytes, surrogate-escaped.
-            part._payload = body.decode("ascii", "surrogateescape")
+            del part._payload  # the stand-in's
+            part.__class__ = _EncodedMIMEText
+            part.encoded_body = body
         message.__class__ = _MIMEMultipart
         return message
 
@@ -91,9 +93,7 @@ class EmailMultiAlternatives(DjangoEmailMultiAlternatives):
                 as_bytes = body.encode()
             except UnicodeEncodeError:
                 return None
-            # Lines split at CR and LF only are never shorter than str.splitlines()'s, so
-            # none too long here means none too long for Django either.
-            if max(map(len, as_bytes.splitlines()), default=0) > RFC5322_EMAIL_LINE_LENGTH_LIMIT:
+            if _may_have_long_lines(as_bytes):
                 return None
             encoded.append(as_bytes)
         return encoded
@@ -101,6 +101,40 @@ class EmailMultiAlternatives(DjangoEmailMultiAlternatives):
 
 def _stand_in(body: str) -> str:
     return "" if not body else "x" if body.isascii() else "\u00e9"
+
+
+def _may_have_long_lines(encoded: bytes) -> bool:
+    """Whether a line (split at CR and LF, so never shorter than str.splitlines()'s, which
+    Django measures) is over RFC5322_EMAIL_LINE_LENGTH_LIMIT bytes."""
+    # Such a line covers a whole aligned block of half that length: lines are measured only
+    # when a block has no line break.
+    block = (RFC5322_EMAIL_LINE_LENGTH_LIMIT + 1) // 2
+    for start in range(0, len(encoded) - block + 1, block):
+        end = start + block
+        if encoded.find(b"\n", start, end) < 0 and encoded.find(b"\r", start, end) < 0:
+            longest = max(map(len, encoded.splitlines()))
+            return longest > RFC5322_EMAIL_LINE_LENGTH_LIMIT
+    return False
+
+
+class _EncodedMIMEText(SafeMIMEText):
+    """Django's text part, keeping its body as the UTF-8 bytes it is sent as. The email
+    package's form of it (those bytes surrogate-escaped into a str, as Message.set_payload
+    stores a body in a charset) is made only if something asks for it."""
+
+    encoded_body: bytes | None = None
+
+    @property
+    def _payload(self) -> str | None:
+        if "_decoded" not in self.__dict__:
+            encoded = self.encoded_body
+            self._decoded = None if encoded is None else encoded.decode("ascii", "surrogateescape")
+        return self._decoded
+
+    @_payload.setter
+    def _payload(self, value: str | None) -> None:
+        self._decoded = value
+        self.encoded_body = None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -124,15 +158,20 @@ class _Generator(BytesGenerator):
     package's multiline regular expression over every part."""
 
     def _handle_text(self, msg: Message) -> None:
-        payload = msg._payload  # type: ignore[attr-defined]
-        if not isinstance(payload, str) or self._mangle_from_ or self.policy.cte_type == "7bit":
+        if self._mangle_from_ or self.policy.cte_type == "7bit":
             super()._handle_text(msg)
             return
-        try:
-            body = payload.encode("ascii", "surrogateescape")
-        except UnicodeEncodeError:
-            super()._handle_text(msg)  # raises as the email package does
-            return
+        body = getattr(msg, "encoded_body", None)
+        if body is None:
+            payload = msg._payload  # type: ignore[attr-defined]
+            if not isinstance(payload, str):
+                super()._handle_text(msg)
+                return
+            try:
+                body = payload.encode("ascii", "surrogateescape")
+            except UnicodeEncodeError:
+                super()._handle_text(msg)  # raises as the email package does
+                return
         # Every line break becomes the generator's, as _write_lines() does line by line.
         if b"\r" in body:
             body = LINE_BREAKS.sub(self._encoded_NL, body)
