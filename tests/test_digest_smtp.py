@@ -231,3 +231,26 @@ def test_batches_shared_out_between_processes_send_one_message_each_in_order(
     assert sorted(m["To"] for m in smtp_server.messages) == sorted(u.email for u in readers)
     assert smtp_server.connections == 4  # one per batch of two
     assert set(DigestDelivery.objects.values_list("status", "attempts")) == {("sent", 1)}
+
+
+@pytest.mark.django_db
+def test_lines_starting_with_a_period_arrive_as_written(
+    groups: dict, smtp_server: MailCatcher
+) -> None:
+    sam, provision = _subscriber_with_changes()
+    Activity.objects.create(
+        negotiation=provision.negotiation,
+        provision=provision,
+        kind="note",
+        occurred_at=SEND_TIME - timedelta(hours=1),
+        recorded_at=SEND_TIME - timedelta(hours=1),
+        summary="Dots",
+        detail="first\n.a period\n..two\n.",
+    )
+
+    (outcome,) = digests.send_due_digests(SEND_TIME + timedelta(minutes=5))
+
+    assert outcome.status == "sent"
+    (message,) = smtp_server.messages
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "first\r\n.a period\r\n..two\r\n." in text

@@ -3,6 +3,7 @@
 import email
 import email.policy
 import random
+import re
 from datetime import datetime, timedelta
 from email.generator import BytesGenerator
 from zoneinfo import ZoneInfo
@@ -194,3 +195,11 @@ def test_any_text_message_is_the_same_mime_bytes_as_django_makes_the_slow_way(
     message.attach_alternative(html, "text/html")
 
     _assert_same_bytes(message)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b".", b"..", b"a\r\n.b\r\n", b".start\r\n", b"x\n.\n.\n", b"\r.\r\n..\r\n.", b"none"],
+)
+def test_dot_stuffing_doubles_a_period_starting_a_line_as_smtplib_does(data: bytes) -> None:
+    assert emails.dot_stuffed(data) == re.sub(rb"(?m)^\.", b"..", data)

@@ -4,6 +4,7 @@
 import copy
 import functools
 import re
+import smtplib
 from email.generator import BytesGenerator
 from email.message import Message
 from email.policy import Compat32
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives as DjangoEmailMultiAlternatives
+from django.core.mail.backends import smtp
 from django.core.mail.message import (
     RFC5322_EMAIL_LINE_LENGTH_LIMIT,
     EmailAlternative,
@@ -28,7 +30,9 @@ from django.utils.safestring import mark_safe
 if TYPE_CHECKING:
     from tracker.digests import Digest, DigestSection, NegotiationGroup
 
-__all__ = ["EmailMultiAlternatives", "digest"]
+__all__ = ["SMTP_BACKEND", "EmailMultiAlternatives", "SMTPBackend", "digest"]
+
+SMTP_BACKEND = "tracker.emails.SMTPBackend"
 
 # What the email package's generator turns into the line separator (email.generator.NLCRE).
 LINE_BREAKS = re.compile(rb"\r\n|\r|\n")
@@ -215,6 +219,48 @@ class _MIMEMultipart(SafeMIMEMultipart):
         out = BytesIO()
         _Generator(out, mangle_from_=False).flatten(self, unixfrom=unixfrom, linesep=linesep)
         return out.getvalue()
+
+
+class _DotStuffing:
+    """smtplib's DATA, dot-stuffing a message given as bytes with bytes.replace() rather than
+    smtplib's multiline regular expression, which takes half a millisecond over a 100 KB
+    digest: the same bytes on the wire (RFC 5321, 4.5.2)."""
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+        if not isinstance(msg, bytes):
+            return super().data(msg)  # type: ignore[misc]
+        self.putcmd("data")  # type: ignore[attr-defined]
+        code, reply = self.getreply()  # type: ignore[attr-defined]
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        stuffed = dot_stuffed(msg)
+        if not stuffed.endswith(b"\r\n"):
+            stuffed += b"\r\n"
+        self.send(stuffed + b".\r\n")  # type: ignore[attr-defined]
+        return self.getreply()  # type: ignore[attr-defined]
+
+
+def dot_stuffed(data: bytes) -> bytes:
+    """A period starting a line doubled, as smtplib's DATA does."""
+    stuffed = data.replace(b"\n.", b"\n..")
+    return b"." + stuffed if stuffed.startswith(b".") else stuffed
+
+
+class _SMTP(_DotStuffing, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_DotStuffing, smtplib.SMTP_SSL):
+    pass
+
+
+class SMTPBackend(smtp.EmailBackend):
+    """Django's SMTP backend, dot-stuffing each message faster (`_DotStuffing`). Digests are
+    sent through it wherever Django's is configured."""
+
+    @property
+    def connection_class(self) -> type[smtplib.SMTP]:
+        return _SMTPSSL if self.use_ssl else _SMTP
 
 
 def _make_message(
