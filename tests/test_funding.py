@@ -7,10 +7,13 @@ import re
 from datetime import date
 
 import pytest
+from django.core.cache import caches
 
 from tests.factories import make_negotiation, make_provision, make_version
 from tracker.funding import funding_comparison, version_totals
 from tracker.models import PackageVersion, Provision, VersionLine
+from tracker.page_cache import FRAGMENTS
+from tracker.views import funding as funding_views
 
 pytestmark = pytest.mark.django_db
 
@@ -291,6 +294,7 @@ def test_the_page_costs_as_many_queries_on_a_big_negotiation_as_on_the_demo(
     client.get("/funding/", {"negotiation": demo.slug})  # the session's one-off checks
 
     def queries(slug: str) -> int:
+        caches[FRAGMENTS].clear()  # drawn from scratch, not kept from the request before
         with CaptureQueriesContext(connection) as captured:
             assert client.get("/funding/", {"negotiation": slug}).status_code == 200
         return len(captured)
@@ -429,3 +433,87 @@ def test_nothing_to_hide_offers_no_toggle(client, viewer) -> None:
     VersionLine.objects.create(provision=make_provision(negotiation), version=version, amount=1)
     page = _page(client, viewer, negotiation)
     assert "empty=hide" not in page and "No figure in any line" not in page
+
+
+# Drawn once per change -----------------------------------------------------------------------
+
+
+def _untokened(page: str) -> str:
+    """The page without its CSRF token, masked afresh for every response."""
+    return re.sub(r'(csrfmiddlewaretoken" value=|"X-CSRFToken": )"[^"]+"', r"\1", page)
+
+
+def _csv(client, **query) -> str:
+    response = client.get("/funding/comparison.csv", query)
+    assert response.status_code == 200
+    return response.content.decode("utf-8-sig")
+
+
+def test_a_second_view_is_the_table_drawn_afresh(client, viewer, demo, monkeypatch) -> None:
+    built = []
+    monkeypatch.setattr(
+        funding_views,
+        "funding_comparison",
+        lambda *args, **kw: built.append(args) or funding_comparison(*args, **kw),
+    )
+    first, second = _page(client, viewer, demo), _page(client, viewer, demo)
+    first_csv, second_csv = _csv(client), _csv(client)
+    assert len(built) == 2  # one table for the page, one for the file
+    caches[FRAGMENTS].clear()
+    assert _untokened(first) == _untokened(second) == _untokened(_page(client, viewer, demo))
+    assert first_csv == second_csv == _csv(client)
+
+
+def test_an_amount_set_by_an_editor_shows_on_the_next_view(client, viewer, editor, demo) -> None:
+    ukraine = Provision.objects.get(negotiation=demo, slug="ukraine")
+    enacted = PackageVersion.objects.get(negotiation=demo, stage="enacted")
+    _page(client, viewer, demo), _csv(client)
+
+    ukraine.set_amount(enacted, 70 * BILLION, by=editor)  # as the amounts form saves it
+
+    assert _figure(_by_stage(_page(client, viewer, demo), "ukraine")["Enacted"]) == 70 * BILLION
+    assert ",70000000000," in _csv(client)
+
+
+def test_each_query_gets_its_own_table(client, viewer, demo) -> None:
+    """A kept table with the empty columns hidden is never served for the whole one, nor one
+    negotiation's for another's."""
+    other = make_negotiation(name="Another package")
+    line = make_provision(other, title="Another line")
+    VersionLine.objects.create(provision=line, version=make_version(other), amount=BILLION)
+    client.force_login(viewer)
+    for _ in range(2):
+        every = client.get("/funding/", {"negotiation": demo.slug}).content.decode()
+        hidden = client.get("/funding/", {"negotiation": demo.slug, "empty": "hide"})
+        theirs = client.get("/funding/", {"negotiation": other.slug}).content.decode()
+        assert "House text" in _columns(every)
+        assert "House text" not in _columns(hidden.content.decode())
+        assert "Another line" in theirs and "Another line" not in every
+        assert (
+            "-with-figures.csv"
+            in client.get("/funding/comparison.csv", {"negotiation": demo.slug, "empty": "hide"})[
+                "Content-Disposition"
+            ]
+        )
+        assert (
+            "-with-figures"
+            not in client.get("/funding/comparison.csv", {"negotiation": demo.slug})[
+                "Content-Disposition"
+            ]
+        )
+
+
+def test_titles_and_notes_are_escaped_in_the_table(client, viewer) -> None:
+    negotiation = make_negotiation()
+    version = make_version(negotiation, name='Deal "A" & <b>B</b>')
+    line = make_provision(negotiation, title="<script>alert('x')</script> & more")
+    VersionLine.objects.create(
+        provision=line, version=version, amount=None, is_confirmed=False, note='"quoted" <i>'
+    )
+    page = _page(client, viewer, negotiation)
+    row = _row(page, line.slug)
+    assert (
+        "<script>" not in page
+        and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; more" in row
+    )
+    assert 'title="&quot;quoted&quot; &lt;i&gt;"' in row
