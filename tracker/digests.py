@@ -988,8 +988,11 @@ def _send_in_processes(
     about 200 digests a second, so an operator's run of thousands uses every core, as the
     Celery worker's processes do. Claims keep each digest to one message, as between workers.
     """
-    # A forked process starts with this one's settings, URLs and compiled templates (nothing
-    # to load again), but must not share its database connection.
+    # A forked process starts with what this one has loaded, so the URL patterns (and every
+    # view module they import) and the email templates are loaded here once, not in each;
+    # but it must not share this one's database connection.
+    reverse(TIMELINE_URL_NAME)
+    emails.load_templates()
     connections.close_all()
     shares = [batches[start::processes] for start in range(processes)]
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:

@@ -318,6 +318,22 @@ def digest(
     )
 
 
+DIGEST_TEMPLATES = [
+    "emails/digest-subject.txt",
+    *(
+        f"emails/digest-body.{extension}{part}"
+        for extension in ("txt", "html")
+        for part in ("", "#section", "#entry")
+    ),
+]
+
+
+def load_templates() -> None:
+    """Compile the digest's templates (kept by the cached loader), e.g. before forking."""
+    for name in DIGEST_TEMPLATES:
+        get_template(name)
+
+
 # Renderings of digest sections and entries by everything they depend on (the compiled
 # partial, the time zone, the language and every field shown), kept between the batches a
 # worker sends: the same sections and changes are in most digests of a run. Emptied when they
