@@ -74,6 +74,19 @@ SECTION_KIND_LABELS = {
     "bill": "Bill",
     "negotiation": "Across the negotiation",
 }
+KIND_LABELS = dict(ActivityKind.choices)
+# What an entry shows of an activity (_SharedParts.fetch), and Activity.reported_by reads.
+ENTRY_FIELDS = [
+    "occurred_at",
+    "kind",
+    "actor",
+    "source",
+    "summary",
+    "detail",
+    "from_value",
+    "to_value",
+    "is_confirmed",
+]
 VALUE_LABELS = {
     ActivityKind.STATUS_CHANGE: dict(ProvisionStatus.choices),
     ActivityKind.DEMAND_CHANGE: dict(DemandStatus.choices),
@@ -542,7 +555,11 @@ class _SharedParts:
         missing = sorted(ids - self.rows.keys())
         activities = []
         for start in range(0, len(missing), FETCH_CHUNK):
-            activities += Activity.objects.filter(pk__in=missing[start : start + FETCH_CHUNK])
+            activities += (
+                Activity.objects.filter(pk__in=missing[start : start + FETCH_CHUNK])
+                .only(*ENTRY_FIELDS)
+                .order_by()
+            )
         actor_ids = {a.actor_id for a in activities if a.actor_id} - self.actors.keys()
         if actor_ids:
             self.actors.update(get_user_model().objects.in_bulk(actor_ids))
@@ -552,7 +569,8 @@ class _SharedParts:
             self.rows[activity.pk] = {
                 "occurred_at": activity.occurred_at,
                 "kind": activity.kind,
-                "kind_label": activity.get_kind_display(),
+                # As get_kind_display() says it, without its per-call dict of the choices.
+                "kind_label": KIND_LABELS.get(activity.kind, activity.kind),
                 "summary": activity.summary,
                 "reported_by": activity.reported_by,
                 "change": _change(activity),
