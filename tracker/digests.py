@@ -6,6 +6,7 @@ digest and a skipped or failed one leaves its changes for the next.
 """
 
 import contextlib
+import gc
 import itertools
 import logging
 import multiprocessing
@@ -1013,8 +1014,14 @@ def _send_in_processes(
     emails.load_templates()
     connections.close_all()
     shares = [batches[start::processes] for start in range(processes)]
-    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
-        done = list(pool.map(_send_share, shares, itertools.repeat(now)))
+    # Left out of the forked processes' garbage collection, this process's objects are not
+    # all touched (so copied) in each of them.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+            done = list(pool.map(_send_share, shares, itertools.repeat(now)))
+    finally:
+        gc.unfreeze()
     per_batch: list[list[DeliveryOutcome]] = [[] for _ in batches]
     for start, outcomes in enumerate(done):
         per_batch[start::processes] = outcomes
