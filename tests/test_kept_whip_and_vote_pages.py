@@ -195,3 +195,25 @@ def test_a_roll_call_brought_again_by_a_feed_shows_its_new_casts(client: Client,
     FeedRun.objects.create(source="senate", status="succeeded", started_at=now, finished_at=now)
 
     assert "“Present, Giving Live Pair”" in client.get(url).content.decode()
+
+
+def test_the_votes_list_is_kept_until_a_feed_run_brings_a_roll_call(client: Client, viewer, demo):
+    client.force_login(viewer)
+    first = client.get("/votes/", {"chamber": "senate"}).content.decode()
+    again = client.get("/votes/", {"chamber": "senate"}).content.decode()
+    results = _part(first, '<div id="vote-results">', "</main>")
+    assert _part(again, '<div id="vote-results">', "</main>") == results
+    fragment = client.get("/votes/", {"chamber": "senate"}, headers={"HX-Request": "true"})
+    assert "<html" not in fragment.content.decode()
+    assert _ids_out(fragment.content.decode()).strip() in results
+
+    # A feed run brings a newer roll call.
+    newest = Vote.objects.filter(chamber="senate").order_by("-voted_on").first()
+    newest.pk, newest.roll_number = None, 999
+    newest.question, newest.voted_on = "On the Motion to Table", date(2024, 5, 1)
+    newest.save()
+    now = timezone.now()
+    FeedRun.objects.create(source="senate", status="succeeded", started_at=now, finished_at=now)
+
+    page = client.get("/votes/", {"chamber": "senate"}).content.decode()
+    assert "On the Motion to Table" in page

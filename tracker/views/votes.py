@@ -43,19 +43,34 @@ def vote_list(request: HttpRequest) -> HttpResponse:
     votes = votes.select_related("bill")
     if wanted.get("chamber"):
         votes = votes.filter(chamber=wanted["chamber"])
-    page, query = paginate(request, votes.order_by("-voted_on", "-roll_number", "-pk"), PAGE_SIZE)
-    template = "votes/list.html#results" if request.htmx else "votes/list.html"
+
+    def draw_results() -> str:
+        page, query = paginate(
+            request, votes.order_by("-voted_on", "-roll_number", "-pk"), PAGE_SIZE
+        )
+        return render_to_string(
+            "votes/list.html#results", {"filters": filters, "page": page, "query": query}
+        )
+
+    # The same for everyone who asks for the same filters and page, until a feed run or an
+    # edit moves the stamp.
+    results = mark_safe(  # noqa: S308  (drawn by the template)
+        kept(
+            "vote-list",
+            negotiation.pk,
+            request.GET.urlencode(),
+            stamp=current_stamp(),
+            build=draw_results,
+        )
+    )
+    status = 400 if filters.errors else 200
+    if request.htmx:
+        return HttpResponse(results, status=status)
     return render(
         request,
-        template,
-        {
-            "negotiation": negotiation,
-            "bill": bill,
-            "filters": filters,
-            "page": page,
-            "query": query,
-        },
-        status=400 if filters.errors else 200,
+        "votes/list.html",
+        {"negotiation": negotiation, "bill": bill, "filters": filters, "results": results},
+        status=status,
     )
 
 
