@@ -213,8 +213,11 @@ def _records(provision: Provision) -> dict:
     viewer (the forms with their tokens are drawn around them), so kept per provision until
     something changes."""
     bills = Bill.objects.filter(versions__lines__provision=provision).distinct()
+    comparison = _comparison(provision)
     context = {
         "provision": provision,
+        # As read by those who may not set amounts (the others' rows are inputs).
+        "comparison": comparison,
         # The latest changes and notes; the page links to the timeline for all of them.
         "history": Activity.objects.filter(
             provision=provision, kind__in=[ActivityKind.STATUS_CHANGE, ActivityKind.AMOUNT_CHANGE]
@@ -234,6 +237,7 @@ def _records(provision: Provision) -> dict:
         .order_by("-voted_on", "-roll_number")[:15],
     }
     parts = {
+        "amount_rows": "amount-rows",
         "history": "history-entries",
         "sub_lines": "sub-lines",
         "positions": "position-rows",
@@ -245,7 +249,7 @@ def _records(provision: Provision) -> dict:
         name: render_to_string(f"provisions/detail.html#{part}", context)
         for name, part in parts.items()
     }
-    return drawn | {"comparison": _comparison(provision)}
+    return drawn | {"comparison": comparison}
 
 
 def _comparison(provision: Provision) -> list[dict]:
