@@ -316,7 +316,7 @@ def gunicorn() -> Iterator[tuple[str, int]]:
     try:
         for _ in range(200):
             try:
-                _status(f"http://127.0.0.1:{port}", "/healthz", "")
+                _status(f"http://127.0.0.1:{port}", "/healthz", "", {})
                 break
             except OSError:
                 time.sleep(0.1)
