@@ -2,7 +2,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +22,7 @@ from tracker.models import (
 from tracker.page_cache import current_stamp, kept
 from tracker.views.access import current_negotiation, permission_needed
 from tracker.views.editing import CONFLICT, add_note, apply_status_change
+from tracker.views.paging import page_of
 
 HISTORY_SHOWN = 20
 # The list shows this many demands a page, so a long negotiation costs no more than a short one.
@@ -92,7 +92,7 @@ def _results(
             | Q(demanded_by__name__icontains=query)
         )
     context = {
-        "page": Paginator(demands, PAGE_SIZE).get_page(page),
+        "page": page_of(demands, PAGE_SIZE, page),
         # The page links keep the filters and nothing else from the request.
         "query": urlencode(
             {name: value for name, value in (("q", query), ("status", status)) if value}

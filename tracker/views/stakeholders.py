@@ -2,7 +2,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +23,7 @@ from tracker.models import (
 from tracker.page_cache import current_stamp, kept
 from tracker.views.access import current_negotiation, permission_needed
 from tracker.views.editing import add_note
+from tracker.views.paging import page_of
 
 PAGE_SIZE = 50
 # A senator's history grows with every statement and roll call: the page shows the newest
@@ -79,7 +79,7 @@ def _list_results(
         stakeholders = stakeholders.filter(party=wanted["party"])
     if wanted.get("state"):
         stakeholders = stakeholders.filter(state=wanted["state"])
-    shown = Paginator(stakeholders.order_by("name"), PAGE_SIZE).get_page(page)
+    shown = page_of(stakeholders.order_by("name"), PAGE_SIZE, page)
     # Positions counted for this page only, not for every stakeholder before paging.
     counts = dict(
         Position.objects.filter(stakeholder__in=[s.pk for s in shown])
@@ -115,9 +115,9 @@ def _records(stakeholder: Stakeholder, *, primary_only: bool, page: str | None) 
     positions = Position.objects.filter(stakeholder=stakeholder).with_source()
     if primary_only:
         positions = positions.primary_sourced()
-    history = Paginator(
-        positions.select_related("provision", "demand", "recorded_by"), HISTORY_PAGE_SIZE
-    ).get_page(page)
+    history = page_of(
+        positions.select_related("provision", "demand", "recorded_by"), HISTORY_PAGE_SIZE, page
+    )
     context = {
         "stakeholder": stakeholder,
         "primary_only": primary_only,
