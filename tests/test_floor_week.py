@@ -340,7 +340,7 @@ def test_the_grid_names_every_column_in_full_and_tallies_it(client: Client, view
     assert columns >= 2 and "…" not in head
     for provision in Provision.objects.filter(negotiation=demo, positions__isnull=False)[:3]:
         if f"/provisions/{provision.pk}/" in head:
-            assert f">{escape(provision.title)}</a>" in head  # the whole title, not cut
+            assert f"{escape(provision.title)}</a>" in head  # the whole title, not cut
     foot = page.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
     assert foot.count('<td class="tally">') == columns
 
