@@ -8,7 +8,7 @@ from typing import NamedTuple
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -63,13 +63,21 @@ class OverrideForm(forms.Form):
     )
 
 
-def _get_target(pk: int) -> VoteTarget:
-    # The links come with their items in one query (not one per relation); the board reuses them.
-    links = VoteTargetLink.objects.select_related("provision", "demand")
-    targets = VoteTarget.objects.select_related("negotiation", "vote").prefetch_related(
-        Prefetch("links", queryset=links)
-    )
+def _get_target(pk: int, *, links: bool = True) -> VoteTarget:
+    targets = VoteTarget.objects.select_related("negotiation", "vote")
+    if links:
+        targets = targets.prefetch_related(_LINKS)
     return get_object_or_404(targets, pk=pk)
+
+
+# The links come with their items in one query (not one per relation); the board reuses them.
+# Pages kept per change read them only when they draw afresh.
+_LINKS = Prefetch("links", queryset=VoteTargetLink.objects.select_related("provision", "demand"))
+
+
+def _with_links(target: VoteTarget) -> VoteTarget:
+    prefetch_related_objects([target], _LINKS)
+    return target
 
 
 def _get_member(target: VoteTarget, member_pk: int) -> Stakeholder:
@@ -157,6 +165,8 @@ class BoardSnapshot:
     """What a board shows every viewer alike, drawn once per change of the data."""
 
     board: BoardFigures
+    # What the vote is about (its linked provisions and demands), for the page's heading.
+    about: str
     derived_votes: list[DerivedVote]
     columns: list[tuple[str, str, list[MemberRow]]]
     # The chart and the persuadable table, as the template drew them.
@@ -268,7 +278,7 @@ def _derived_note(position: Position | None) -> SafeString:
 
 
 def _board_snapshot(target: VoteTarget, *, day: date, party: str, state: str) -> BoardSnapshot:
-    board = build_board(target, day=day, party=party, state=state)
+    board = build_board(_with_links(target), day=day, party=party, state=state)
     shown = board.shown
     attach_derived_votes(call.position for call in shown)  # issue 14: one query, labels
     rows = {call.member.pk: _member_row(call) for call in shown}
@@ -303,6 +313,7 @@ def _board_snapshot(target: VoteTarget, *, day: date, party: str, state: str) ->
             (key, label, [rows[call.member.pk] for call in calls])
             for key, label, calls in board.columns
         ],
+        about=render_to_string("whip/board.html#about", {"target": target}),
         chart_and_persuadable=render_to_string(
             "whip/board.html#chart-and-persuadable",
             {
@@ -434,6 +445,7 @@ def _board_context(
     return {
         "target": target,
         "board": snapshot.board,
+        "about": mark_safe(snapshot.about),  # noqa: S308  (drawn by the template)
         "query": request.GET.urlencode(),
         "marker": marker,
         "changed_count": items.changed,
@@ -465,11 +477,12 @@ def whip_board(request: HttpRequest, pk: int) -> HttpResponse:
             return not_modified
     else:
         stamp = live.current_stamp()
-    target = _get_target(pk)
+    target = _get_target(pk, links=False)
     filters, form = _board_filters(request, target)
     if filters is None:
         template = "whip/board.html#filter-errors" if request.htmx else "whip/board.html"
-        return render(request, template, {"target": target, "form": form}, status=400)
+        context = {"target": _with_links(target), "form": form}
+        return render(request, template, context, status=400)
     if polled:
         template = "whip/board.html#live-parts"
     else:
@@ -483,10 +496,11 @@ def whip_board(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def whip_board_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    target = _get_target(pk)
+    target = _get_target(pk, links=False)
     filters, form = _board_filters(request, target)
     if filters is None:
-        return render(request, "whip/board.html", {"target": target, "form": form}, status=400)
+        context = {"target": _with_links(target), "form": form}
+        return render(request, "whip/board.html", context, status=400)
     # The rows are kept per change of the data, as the board's are.
     rows = page_cache.kept(
         "whip-board-csv",
@@ -598,7 +612,7 @@ def whip_target_link(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def whip_results(request: HttpRequest, pk: int) -> HttpResponse:
     """Predicted vs actual: the board the day before the roll call, against the casts."""
-    target = _get_target(pk)
+    target = _get_target(pk, links=False)
     scorecard_html = ""
     if target.vote_id:
         # Drawn once per change: a position, an override, the roll call or its casts.
