@@ -7,8 +7,10 @@ their own CSRF token.
 """
 
 import json
+import pprint
 import re
 from datetime import date
+from html.parser import HTMLParser
 
 import pytest
 from django.test import Client
@@ -159,3 +161,46 @@ def test_htmx_is_configured_to_ignore_what_slips_through(client: Client, groups,
     assert config["selfRequestsOnly"] is True
     assert config["allowScriptTags"] is False
     assert config["allowEval"] is False
+
+
+class _TextOutsideDisabled(HTMLParser):
+    """Collects staff- or feed-written text that sits outside every `hx-disable` container
+    (outside the page's head, a form field's own text and a select's options)."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+    PLAIN = {"title", "textarea", "option", "script", "style"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[tuple[str, bool]] = []
+        self.exposed: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag not in self.VOID:
+            self.open.append((tag, any(name == "hx-disable" for name, _ in attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        for depth in range(len(self.open) - 1, -1, -1):
+            if self.open[depth][0] == tag:
+                del self.open[depth:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        if "hx-trigger" not in data:
+            return
+        tags = {tag for tag, _ in self.open}
+        if tags & self.PLAIN or "head" in tags:
+            return
+        if not any(disabled for _, disabled in self.open):
+            self.exposed.append(" > ".join(tag for tag, _ in self.open[-4:]))
+
+
+def test_staff_and_feed_text_sits_inside_hx_disable(client: Client, hostile, demo) -> None:
+    client.force_login(hostile["admin"])
+    exposed = {}
+    for url in [url for url in staff_pages(demo) if not url.endswith(".csv")]:
+        parser = _TextOutsideDisabled()
+        parser.feed(client.get(url).content.decode())
+        if parser.exposed:
+            exposed[url] = parser.exposed
+    assert exposed == {}, pprint.pformat(exposed)
