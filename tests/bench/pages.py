@@ -208,7 +208,7 @@ def pages() -> dict[str, str]:
         "dashboard": reverse("tracker-home"),
         "search": reverse("tracker-search") + "?q=Provision+1",
         "provisions": reverse("tracker-provision-list"),
-        "provisions, searched": reverse("tracker-provision-list") + "?q=1&status=enacted",
+        "provisions searched": reverse("tracker-provision-list") + "?q=1&status=enacted",
         "provision detail": reverse("tracker-provision-detail", args=[provision.pk]),
         "demands": reverse("tracker-demand-list"),
         "demand detail": reverse("tracker-demand-detail", args=[demand.pk]),
