@@ -241,12 +241,14 @@ CACHES = {
         "LOCATION": "tracker_cache",
     },
     # Page fragments drawn once per change (tracker/page_cache.py): in each process's memory,
-    # as they are keyed on the data stamp every node reads from the database.
+    # as they are keyed on the data stamp every node reads from the database. A kept part is
+    # 1-100 KB (a House whip board a few hundred): 500 of them bound a process's share to tens
+    # of MB; past that the oldest third goes.
     "template_fragments": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "tracker-fragments",
         "TIMEOUT": env_int("FRAGMENT_CACHE_SECONDS", 300),
-        "OPTIONS": {"MAX_ENTRIES": 2000},
+        "OPTIONS": {"MAX_ENTRIES": env_int("FRAGMENT_CACHE_ENTRIES", 500)},
     },
 }
 FRAGMENT_CACHE_SECONDS = CACHES["template_fragments"]["TIMEOUT"]
