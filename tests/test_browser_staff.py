@@ -100,7 +100,11 @@ def test_the_status_chosen_on_a_list_row_is_the_one_saved(browser, staff, how: s
     confirmation.get_by_text("is now In negotiation").wait_for()
     assert confirmation.get_by_role("button", name="Undo").count() == 1
     # Focus stays on the row that changed, so the keyboard user is where they were.
-    assert page.evaluate("document.activeElement.closest('tr').id") == f"provision-row-{dropped.pk}"
+    # (The focus moves once htmx has settled the swap, just after the message shows.)
+    page.wait_for_function(
+        "id => document.activeElement && document.activeElement.closest('tr')?.id === id",
+        arg=f"provision-row-{dropped.pk}",
+    )
     dropped.refresh_from_db()
     assert dropped.status == "in_negotiation"
     change = Activity.objects.get(provision=dropped, kind=ActivityKind.STATUS_CHANGE)
@@ -112,7 +116,8 @@ def test_the_status_chosen_on_a_list_row_is_the_one_saved(browser, staff, how: s
 
 def _choose_target(page, typed: str, provision: Provision) -> None:
     """The "On" list is long: type part of the title and pick it from the type-ahead."""
-    page.get_by_role("combobox", name="On").fill(typed)
+    # The text box the type-ahead puts over the select (once htmx has settled a swapped form).
+    page.get_by_role("combobox", name="On").and_(page.locator("input")).fill(typed)
     page.get_by_role("option", name=provision.title).click()
     assert page.locator("select[name=target]").input_value() == f"provision:{provision.pk}"
 

@@ -142,6 +142,7 @@ def test_the_whip_boards_member_form_gets_type_ahead_when_it_opens(browser, site
     member.get_by_role("link", name="Record position").click()
 
     combobox = f"id_m{senator.pk}-target"
+    page.locator(f"input#{combobox}").wait_for()  # the type-ahead over the form's select
     _choose(page, combobox, "amendment 1", "Amendment 10", shot="whip-typeahead-open-wide")
     form = member.locator(".member-slot form")
     form.locator(f"input[name='m{senator.pk}-stance'][value=firm_oppose]").check()
