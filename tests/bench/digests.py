@@ -40,7 +40,6 @@ import logging
 import multiprocessing
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -53,6 +52,8 @@ from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import django
+
+from tests.bench.processes import children_cpu_seconds, free_port
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 
@@ -142,19 +143,13 @@ def _cpu_here() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def smtp_sink(*, stock: bool = False) -> Iterator[tuple[int, dict[str, float]]]:
     """An SMTP server on a free loopback port, with Django's mail settings pointed at it;
     yields the port and a dict filled with what it received once it stops."""
     from django.conf import settings
 
-    port = _free_port()
+    port = free_port()
     sink = subprocess.Popen(
         [sys.executable, "-m", "tests.bench.smtp_sink", str(port), *(["--stock"] if stock else [])],
         stdout=subprocess.PIPE,
@@ -178,19 +173,6 @@ def smtp_sink(*, stock: bool = False) -> Iterator[tuple[int, dict[str, float]]]:
         sink.terminate()
         out, _ = sink.communicate(timeout=30)
         received.update(json.loads(out.strip().splitlines()[-1]))
-
-
-def _cpu_seconds(parent: int) -> float:
-    """User and system CPU time of `parent`'s children so far (the worker's pool)."""
-    ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        if int(fields[1]) == parent:  # ppid; utime and stime are fields 14 and 15 of stat
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -399,9 +381,9 @@ def _run(args: argparse.Namespace, paths: list[str]) -> None:
                 batch=1,
             )
             get_user_model().objects.filter(username__startswith="warm-up-").delete()
-            started, cpu = time.perf_counter(), _cpu_seconds(worker)
+            started, cpu = time.perf_counter(), children_cpu_seconds(worker)
             _queue_and_wait(due, tasks, DigestDelivery, batch=digests.BATCH_SIZE)
-            elapsed, cpu = time.perf_counter() - started, _cpu_seconds(worker) - cpu
+            elapsed, cpu = time.perf_counter() - started, children_cpu_seconds(worker) - cpu
         return changes_sent(), elapsed, cpu
 
     def build_only(port: int) -> tuple[int, None, None]:

@@ -41,7 +41,6 @@ import http.client
 import os
 import re
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from tests.bench.processes import children_cpu_seconds, free_port
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 # Production's settings but for the two departures above, shared by this process and gunicorn.
@@ -284,16 +285,10 @@ def _count_queries(client: object, name: str, url: str) -> int:
     return len(captured)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def gunicorn() -> Iterator[tuple[str, int]]:
     """gunicorn as deployed, on a free loopback port; yields its base URL and its pid."""
-    port = _free_port()
+    port = free_port()
     (BASE_DIR / "var").mkdir(exist_ok=True)
     log = (BASE_DIR / "var" / "bench-pages-gunicorn.log").open("w")
     server = subprocess.Popen(
@@ -327,19 +322,6 @@ def gunicorn() -> Iterator[tuple[str, int]]:
         server.terminate()
         server.wait(timeout=30)
         log.close()
-
-
-def _cpu_seconds(parent: int) -> float:
-    """User and system CPU time of `parent`'s children so far (gunicorn's workers)."""
-    ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        if int(fields[1]) == parent:  # ppid; utime and stime are fields 14 and 15 of stat
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _status(base: str, path: str, cookie: str, headers: dict[str, str]) -> int:
@@ -435,11 +417,11 @@ def _measure_size(
         requests = dict.fromkeys(urls, 0)
         for _ in range(args.rounds):
             for name, url in urls.items():
-                before = _cpu_seconds(server)
+                before = children_cpu_seconds(server)
                 alone = wrk(
                     base + url, cookie, duration=1, threads=1, connections=1, headers=headers[name]
                 )
-                cpu[name] += _cpu_seconds(server) - before
+                cpu[name] += children_cpu_seconds(server) - before
                 requests[name] += alone.requests
                 medians[name].append(alone.p50_ms)
         for name in urls:
